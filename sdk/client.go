@@ -29,6 +29,8 @@ type Client struct {
 	now func() time.Time
 
 	watch watchState
+	// cache is the offline fallback cache; nil unless WithCache.
+	cache *secretCache
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -81,6 +83,9 @@ func newClient(id Identity, key ed25519.PrivateKey, o options) (*Client, error) 
 		opts:    o,
 		log:     o.logger,
 		now:     time.Now,
+	}
+	if err := c.initCache(); err != nil {
+		return nil, err
 	}
 	c.http, c.ownTransport = newHTTPClient(o.httpClient)
 	c.watch.init(o.pollInterval)

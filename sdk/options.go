@@ -43,6 +43,7 @@ type options struct {
 	machineName   string
 	pollInterval  time.Duration
 	minPoll       time.Duration
+	cache         *CacheOptions // nil: no offline cache
 }
 
 func buildOptions(opts []Option) options {

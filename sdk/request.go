@@ -43,7 +43,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		c.log.LogAttrs(ctx, slog.LevelWarn, "sikkerkey: retrying request",
 			slog.String("method", method), slog.String("path", path),
 			slog.Int("attempt", attempt+1), slog.Duration("wait", wait), slog.String("error", err.Error()))
-		if err := sleep(ctx, wait); err != nil {
+		if sleep(ctx, wait) != nil {
 			return errors.Join(err, ctx.Err())
 		}
 	}

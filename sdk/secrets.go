@@ -31,11 +31,19 @@ type ExportedSecret struct {
 }
 
 // GetSecret returns the value of a secret. For a structured secret that is
-// its JSON object text; use GetFields or GetField for the fields.
+// its JSON object text; use GetFields or GetField for the fields. With
+// WithCache, a successful read is cached and an unavailable API is answered
+// from the cache.
 func (c *Client) GetSecret(ctx context.Context, id string) (string, error) {
 	if err := checkID(id); err != nil {
 		return "", err
 	}
+	value, err := c.fetchSecret(ctx, id)
+	return c.throughCache(ctx, id, value, err)
+}
+
+// fetchSecret reads a secret from the API.
+func (c *Client) fetchSecret(ctx context.Context, id string) (string, error) {
 	var resp struct {
 		Value *string `json:"value"`
 	}
