@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/sikkerkey-go/sikkerkey/internal/wire"
-	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 )
 
@@ -31,7 +30,7 @@ func BenchmarkGetSecretTLS(b *testing.B) {
 	defer srv.Close()
 	srv.PutSecret("sk_bench", "bench", "", "value-of-a-typical-length-0123456789")
 	m := srv.AddMachine("bench")
-	c, err := sdk.NewFromKey(sdk.Identity{MachineID: m.ID(), APIURL: srv.URL()}, m.PrivateKey(), sdk.WithHTTPClient(srv.HTTPClient()))
+	c, err := m.Client()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -105,8 +105,8 @@ func enroll(ctx context.Context, o options, base, vaultID string, body []byte) (
 	}
 	var enrolled wire.EnrollResponse
 	if err := json.Unmarshal(data, &enrolled); err != nil ||
-		strings.TrimSpace(enrolled.MachineID) == "" || strings.TrimSpace(enrolled.VaultID) == "" {
-		return nil, fmt.Errorf("%w: malformed enrollment response (machineId and vaultId are required)", ErrInvalidResponse)
+		strings.TrimSpace(enrolled.MachineID) == "" || !wire.ValidSecretID(enrolled.VaultID) {
+		return nil, fmt.Errorf("%w: malformed enrollment response (machineId and a valid vaultId are required)", ErrInvalidResponse)
 	}
 	return &enrolled, nil
 }

@@ -72,9 +72,9 @@ type CacheOptions struct {
 // The cache uses the identity's vault id: it salts the key and, without Dir,
 // names the directory. Without Dir, a vault id that is empty (possible with
 // NewFromKey) or not a safe directory name makes New, NewFromKey and
-// BootstrapInMemory fail with ErrConfiguration rather than cache nowhere. Keys made by
-// BootstrapInMemory live only as long as the process, so such a client can
-// read back only what it wrote itself.
+// BootstrapInMemory fail with ErrConfiguration rather than cache nowhere.
+// Keys made by BootstrapInMemory live only as long as the process, so such a
+// client can read back only what it wrote itself.
 func WithCache(opts CacheOptions) Option {
 	return func(o *options) { o.cache = &opts }
 }
@@ -86,9 +86,10 @@ const (
 	// cacheTempPrefix starts the names of temporary files, ours (".skc-*")
 	// and those of the other writers (KT ".skc-tmp-*", NET ".skc-<pid>-*").
 	cacheTempPrefix = ".skc-"
-	// maxCacheFileBytes bounds an entry: a value of up to MaxResponseBytes,
-	// JSON-escaped, then base64-encoded, fits.
-	maxCacheFileBytes = 64 << 20
+	// maxCacheFileBytes bounds an entry read back. A value of up to
+	// MaxResponseBytes fits even if every byte took a 6-byte JSON escape
+	// before base64 (4/3) was applied.
+	maxCacheFileBytes = MaxResponseBytes*8 + 1<<20
 )
 
 // cacheEnvelope is a .skc file.

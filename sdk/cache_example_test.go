@@ -27,9 +27,7 @@ func ExampleWithCache() {
 	}
 	defer os.RemoveAll(dir)
 
-	client, err := sdk.NewFromKey(
-		sdk.Identity{MachineID: machine.ID(), VaultID: srv.VaultID(), APIURL: srv.URL()},
-		machine.PrivateKey(),
+	client, err := machine.Client(
 		sdk.WithRetryBackoff(), // no retries, to keep the example fast
 		sdk.WithCache(sdk.CacheOptions{
 			MaxAge: 24 * time.Hour,

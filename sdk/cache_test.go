@@ -23,8 +23,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 )
 
 // The published .skc vector (protocol §10.3).
@@ -954,52 +952,5 @@ func TestCacheDefaultDir(t *testing.T) {
 	}
 	if _, err := os.Stat(entry); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("entry survived ClearCache: %v", err)
-	}
-}
-
-// TestCacheAgainstTestServer runs the rules against the strict test server,
-// which checks every signature.
-func TestCacheAgainstTestServer(t *testing.T) {
-	t.Parallel()
-	srv := sikkerkeytest.NewServer()
-	t.Cleanup(srv.Close)
-	m := srv.AddMachine("cache-e2e")
-	for _, id := range []string{"sk_e1", "sk_e2"} {
-		srv.PutSecret(id, id, "", "value-"+id)
-	}
-	dir := t.TempDir()
-	var fb cacheFallback
-	c, err := NewFromKey(Identity{MachineID: m.ID(), VaultID: srv.VaultID(), APIURL: srv.URL()}, m.PrivateKey(),
-		WithRetryBackoff(), WithCache(CacheOptions{Dir: dir, OnFallback: fb.record}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	cacheMustGet(t, c, "sk_e1", "value-sk_e1")
-	cacheMustGet(t, c, "sk_e2", "value-sk_e2")
-
-	srv.FailNext(530)
-	cacheMustGet(t, c, "sk_e1", "value-sk_e1")
-	srv.DropNext(1)
-	cacheMustGet(t, c, "sk_e1", "value-sk_e1")
-	srv.FailNext(429)
-	if _, err := c.GetSecret(context.Background(), "sk_e1"); !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("429: %v", err)
-	}
-	srv.Revoke(m.ID(), "sk_e2")
-	if _, err := c.GetSecret(context.Background(), "sk_e2"); !errors.Is(err, ErrAccessDenied) {
-		t.Fatalf("revoked: %v", err)
-	}
-	srv.Seal()
-	if _, err := c.GetSecret(context.Background(), "sk_e2"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("revoked, then sealed: %v; the entry should be gone", err)
-	}
-	srv.Unseal()
-	m.Remove()
-	if _, err := c.GetSecret(context.Background(), "sk_e1"); !errors.Is(err, ErrAuthentication) {
-		t.Fatalf("removed machine: %v", err)
-	}
-	if got := fb.got(); len(got) != 2 {
-		t.Fatalf("OnFallback calls: %v, want 2", got)
 	}
 }

@@ -25,7 +25,7 @@ func exampleServer() (*sikkerkeytest.Server, *sikkerkeytest.Machine) {
 
 // exampleClient returns a client for the example server's machine.
 func exampleClient(srv *sikkerkeytest.Server, m *sikkerkeytest.Machine, opts ...sdk.Option) *sdk.Client {
-	client, err := sdk.NewFromKey(sdk.Identity{MachineID: m.ID(), VaultID: srv.VaultID(), APIURL: srv.URL()}, m.PrivateKey(), opts...)
+	client, err := m.Client(opts...)
 	if err != nil {
 		log.Fatal(err)
 	}

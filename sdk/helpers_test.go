@@ -20,8 +20,7 @@ func newServer(t testing.TB, opts ...sdk.Option) (*sikkerkeytest.Server, *sikker
 		sdk.WithPollInterval(20 * time.Millisecond),
 		sdk.WithRetryBackoff(time.Millisecond, time.Millisecond, time.Millisecond),
 	}
-	c, err := sdk.NewFromKey(sdk.Identity{MachineID: m.ID(), MachineName: m.Name(), VaultID: srv.VaultID(), APIURL: srv.URL()},
-		m.PrivateKey(), append(append(base, sdk.WithHTTPClient(srv.HTTPClient())), opts...)...)
+	c, err := m.Client(append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

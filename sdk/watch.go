@@ -186,6 +186,9 @@ func (c *Client) pollOnce(ctx context.Context) {
 			ev.Fields, _ = parseFields(id, value)
 			c.deliver(ev, false)
 		case WatchDeleted, WatchAccessDenied:
+			if c.cache != nil { // deletion and revocation must win over the offline cache
+				_ = c.cache.remove(id)
+			}
 			c.deliver(WatchEvent{SecretID: id, Status: status}, true)
 		default:
 			c.deliver(WatchEvent{SecretID: id, Status: WatchError,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -297,4 +299,33 @@ func TestWatchUnknownStatusIsError(t *testing.T) {
 		t.Fatalf("event %+v", e)
 	}
 	c.Close()
+}
+
+// A deletion seen by the watcher also drops the offline cache entry, so a
+// later outage cannot resurrect the deleted secret.
+func TestWatchDeletionClearsCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv, _, c := newServer(t, sdk.WithCache(sdk.CacheOptions{Dir: dir}))
+	srv.PutSecret("sk_gone", "gone", "", "v")
+	if _, err := c.GetSecret(context.Background(), "sk_gone"); err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(dir, "sk_gone.skc")
+	if _, err := os.Stat(entry); err != nil {
+		t.Fatalf("no cache entry after a read: %v", err)
+	}
+	ev := newEvents()
+	_ = c.Watch("sk_gone", ev.add)
+	srv.Delete("sk_gone")
+	if e := ev.wait(t, 1)[0]; e.Status != sdk.WatchDeleted {
+		t.Fatalf("event %+v", e)
+	}
+	if _, err := os.Stat(entry); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("cache entry survived the deletion: %v", err)
+	}
+	srv.Seal()
+	if _, err := c.GetSecret(context.Background(), "sk_gone"); !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("sealed read of a deleted secret: %v", err)
+	}
 }

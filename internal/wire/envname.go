@@ -26,6 +26,23 @@ func EnvName(name string) string {
 	return b.String()
 }
 
+// candidate is one NAME or NAME_FIELD entry offered by an export item.
+type candidate struct {
+	id, field, value string
+}
+
+// less orders candidates by (secret id, field name); the value breaks ties
+// between duplicated ids a misbehaving server might send.
+func (c candidate) less(o candidate) bool {
+	if c.id != o.id {
+		return c.id < o.id
+	}
+	if c.field != o.field {
+		return c.field < o.field
+	}
+	return c.value < o.value
+}
+
 // Flatten turns export entries into NAME or NAME_FIELD keys (§7, §12e). An
 // entry with non-null fieldNames whose value is a non-empty JSON object
 // becomes one key per field, EnvName(name)+"_"+EnvName(field); any other
@@ -34,13 +51,10 @@ func EnvName(name string) string {
 // byte-wise wins (a raw entry has the empty field name), so the result does
 // not depend on response or map order.
 func Flatten(items []ExportItem) map[string]string {
-	type candidate struct {
-		id, field, value string
-	}
 	best := make(map[string]candidate, len(items))
 	offer := func(key string, c candidate) {
 		old, ok := best[key]
-		if !ok || c.id < old.id || (c.id == old.id && c.field < old.field) {
+		if !ok || c.less(old) {
 			best[key] = c
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 )
 
 // ErrNotObject is returned by ParseFields for a value that is not a JSON
@@ -48,7 +49,9 @@ func fieldString(v json.RawMessage) (string, error) {
 		if err := json.Compact(&b, v); err != nil {
 			return "", err
 		}
-		return b.String(), nil
+		// Like the strings encoding/json decodes, nested JSON text never
+		// carries invalid UTF-8.
+		return strings.ToValidUTF8(b.String(), "\uFFFD"), nil
 	default: // number, true, false: the JSON text itself
 		return string(v), nil
 	}

@@ -104,7 +104,7 @@ func TestTimestampWindow(t *testing.T) {
 	for _, ts := range []int64{now - 301, now + 301, now * 1000} {
 		wantStatus(t, at(strconv.FormatInt(ts, 10)), http.StatusUnauthorized)
 	}
-	for _, ts := range []string{"+1800000000", " 1800000000", "1800000000.0", "0x6B49D200", "-1"} {
+	for _, ts := range []string{"+1800000000", " 1800000000", "1800000000.0", "0x6B49D200", "-1", "1800000000000000000", ""} {
 		wantStatus(t, at(ts), http.StatusUnauthorized)
 	}
 

@@ -48,7 +48,10 @@ func TokenMachineTTL(d time.Duration) TokenOption { return func(c *tokenConfig) 
 // (POST /v1/{vaultId}/enroll/register, as used by BootstrapInMemory) and
 // returns it. Enrolled machines are approved and enabled, may read every
 // secret like any other machine, and can be found with Server.Machine
-// using the machineId of the response.
+// using the machineId of the response. The response's apiUrl is URL()
+// (http://127.0.0.1:<port> without TLS: clients do not check the returned
+// URL against the official SDKs' localhost prefix, and this project's HTTPS
+// rule admits 127.0.0.1), and its expiresAt is in Unix seconds.
 func (s *Server) NewEnrollmentToken(opts ...TokenOption) string {
 	cfg := tokenConfig{uses: 1, machineTTL: defaultMachineTTL}
 	for _, o := range opts {

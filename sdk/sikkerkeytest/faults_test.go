@@ -156,3 +156,19 @@ func TestCloseCutsDelays(t *testing.T) {
 		t.Fatal("delayed request got a response after Close")
 	}
 }
+
+func TestDropNextResend(t *testing.T) {
+	h := newHarness(t)
+	m := h.srv.AddMachine("m")
+	h.srv.PutSecret("sk_a", "A", "", "v")
+	h.srv.DropNext(1)
+	req := h.signed(m, http.MethodPost, wire.PathExport, nil)
+	for range 2 { // the resend of the same signed request is dropped too
+		if resp, err := h.hc.Do(req.Clone(req.Context())); err == nil {
+			resp.Body.Close()
+			t.Fatalf("got status %d, want a dropped connection", resp.StatusCode)
+		}
+	}
+	// The drop count was 1: a fresh request goes through.
+	wantStatus(t, h.call(m, http.MethodPost, wire.PathExport, nil), 200)
+}

@@ -157,7 +157,8 @@ func (x *exchange) list(projectID string) {
 
 // export serves POST /v1/secrets/export: every secret the machine may read,
 // or those of the project in the optional body ({"projectId": ""} means
-// all). Exported secrets count as read (§12h).
+// all, as KT and .NET send it). The CLI's applicationId is ignored: the
+// server has no applications. Exported secrets count as read (§12h).
 func (x *exchange) export() {
 	var req wire.ProjectRequest
 	if !x.decode(&req, true) {

@@ -245,3 +245,40 @@ func TestSealed(t *testing.T) {
 	h.srv.Unseal()
 	wantStatus(t, h.get(m, "sk_a"), http.StatusOK)
 }
+
+func TestRotateStructured(t *testing.T) {
+	h := newHarness(t)
+	m := h.srv.AddMachine("m")
+	h.srv.PutFields("sk_db", "DB", "", map[string]string{"user": "u"})
+	fieldNames := func() any {
+		res := h.call(m, http.MethodGet, wire.PathSecrets, nil)
+		return res.obj["secrets"].([]any)[0].(map[string]any)["fieldNames"]
+	}
+
+	h.srv.Rotate("sk_db", `{"user":"u","pass":"p","port":5432}`)
+	if got := fieldNames(); got != "pass,port,user" {
+		t.Fatalf("fieldNames after Rotate %v", got)
+	}
+	h.srv.Rotate("sk_db", `not json`) // kept as is; fieldNames unchanged
+	if got := fieldNames(); got != "pass,port,user" {
+		t.Fatalf("fieldNames after a non-object Rotate %v", got)
+	}
+	if !h.srv.RotateFields("sk_db", map[string]string{"a": "<&>"}) || h.srv.RotateFields("sk_none", nil) {
+		t.Fatal("RotateFields result")
+	}
+	if got := h.get(m, "sk_db").obj["value"]; got != `{"a":"<&>"}` {
+		t.Fatalf("value %v", got)
+	}
+
+	// A plain secret stays plain when rotated to JSON text; RotateFields
+	// makes it structured.
+	h.srv.PutSecret("sk_db", "DB", "", "x")
+	h.srv.Rotate("sk_db", `{"a":"b"}`)
+	if got := fieldNames(); got != nil {
+		t.Fatalf("plain secret got fieldNames %v", got)
+	}
+	h.srv.RotateFields("sk_db", nil)
+	if got := fieldNames(); got != "" {
+		t.Fatalf("fieldNames %v", got)
+	}
+}

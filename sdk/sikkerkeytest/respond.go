@@ -15,8 +15,13 @@ import (
 	"github.com/sikkerkey-go/sikkerkey/internal/wire"
 )
 
-// maxBody caps request bodies; a larger one gets 413.
-const maxBody = 1 << 20
+const (
+	// maxBody caps request bodies; a larger one gets 413.
+	maxBody = 1 << 20
+	// keptRequests is how many of the latest requests Requests is sure to
+	// return; older ones may be forgotten, so long benchmarks stay small.
+	keptRequests = 100_000
+)
 
 // exchange is one request being served.
 type exchange struct {
@@ -38,6 +43,9 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) *exchange {
 	x.path, _, x.hasQuery = strings.Cut(r.RequestURI, "?")
 	x.rec = &Request{Method: r.Method, Path: x.path, MachineID: r.Header.Get(wire.HeaderMachineID)}
 	s.mu.Lock()
+	if len(s.requests) >= 2*keptRequests {
+		s.requests = append([]*Request(nil), s.requests[len(s.requests)-keptRequests:]...)
+	}
 	s.requests = append(s.requests, x.rec)
 	s.mu.Unlock()
 	return x

@@ -159,7 +159,8 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 // Requests returns a copy of the requests received so far, in arrival
 // order, including those that failed authentication, were injected
-// failures or were dropped.
+// failures or were dropped. The server remembers at least the latest
+// 100,000 requests; older ones may be forgotten.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

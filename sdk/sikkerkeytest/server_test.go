@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 	if h.srv.Certificate() != nil {
 		t.Fatal("certificate without TLS")
 	}
-	if h.srv.HTTPClient() == h.srv.HTTPClient() {
+	if c1, c2 := h.srv.HTTPClient(), h.srv.HTTPClient(); c1 == c2 {
 		t.Fatal("HTTPClient returned the same client twice")
 	}
 	m := h.srv.AddMachine("m")
@@ -49,12 +49,20 @@ func TestDefaults(t *testing.T) {
 			sikkerkeytest.NewServer(sikkerkeytest.WithVaultID(bad)).Close()
 		}()
 	}
-	defer func() {
-		if recover() == nil {
-			t.Fatal("PutSecret with an invalid id did not panic")
-		}
-	}()
-	h.srv.PutSecret("sk/../x", "x", "", "v")
+	for name, f := range map[string]func(){
+		"PutSecret":         func() { h.srv.PutSecret("sk/../x", "x", "", "v") },
+		"PutFields":         func() { h.srv.PutFields("", "x", "", nil) },
+		"AddMachineWithKey": func() { h.srv.AddMachineWithKey("x", make([]byte, 32)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatalf("%s with invalid input did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
 }
 
 func TestTLS(t *testing.T) {

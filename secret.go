@@ -1,0 +1,55 @@
+package sikkerkey
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// Redacted is what a Secret prints as, whatever the format.
+const Redacted = "[REDACTED]"
+
+// Secret holds a secret value that must not leak into logs, errors or
+// dumps. Every way of printing it gives [REDACTED]: String, GoString,
+// fmt with any verb and flag (%v, %+v, %#v, %s, %q, %x, ...), JSON and
+// text marshalling, and slog. Reveal returns the real value, so the places
+// that use it are explicit and easy to find.
+//
+//	type Config struct {
+//		APIKey sikkerkey.Secret `sikkerkey:"sk_api_key"`
+//	}
+//	fmt.Printf("%+v\n", cfg)             // {APIKey:[REDACTED]}
+//	req.Header.Set("X-Api-Key", cfg.APIKey.Reveal())
+//
+// Printing a struct redacts only Secret fields that fmt can reach, which are
+// the exported ones; keep secrets in exported Secret fields.
+type Secret string
+
+// Reveal returns the secret value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns [REDACTED].
+func (Secret) String() string { return Redacted }
+
+// GoString returns [REDACTED], for %#v.
+func (Secret) GoString() string { return Redacted }
+
+// Format writes [REDACTED] for every verb and flag.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, Redacted) }
+
+// MarshalJSON returns the JSON string "[REDACTED]".
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `"`), nil }
+
+// MarshalText returns [REDACTED], for encoders that use encoding.TextMarshaler
+// (YAML, TOML, map keys, ...).
+func (Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+
+// LogValue returns [REDACTED], so slog never records the value.
+func (Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+var (
+	_ fmt.Formatter  = Secret("")
+	_ fmt.Stringer   = Secret("")
+	_ fmt.GoStringer = Secret("")
+	_ slog.LogValuer = Secret("")
+)
