@@ -15,6 +15,9 @@
 //
 // For official SikkerKey SDKs and the CLI, Machine.WriteIdentity writes
 // identity.json and private.pem under a SIKKERKEY_HOME of your choice.
+// WithListener (a fixed port) and Server.AddMachineWithID (a machine id and
+// key kept on disk) let a long-running server such as
+// cmd/sikkerkey-devserver keep the same identity across restarts.
 //
 // # Strictness
 //
@@ -64,9 +67,11 @@
 // # Programmer errors
 //
 // Like httptest, the package panics on input that can only be a bug in the
-// test: an invalid vault id (WithVaultID), an invalid secret id given to
-// PutSecret or PutFields, a key of the wrong size given to
-// AddMachineWithKey, or an injected status outside 200-599. Operations on
+// test: an invalid vault id (WithVaultID), a listener that is not TCP
+// (WithListener), an invalid secret id given to PutSecret or PutFields, a
+// key of the wrong size given to AddMachineWithKey or AddMachineWithID, an
+// invalid or already registered id given to AddMachineWithID, or an
+// injected status outside 200-599. Operations on
 // something that does not exist (Rotate, Delete, Grant, Revoke) do nothing
 // and report false instead.
 package sikkerkeytest

@@ -4,7 +4,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"sort"
+	"strconv"
 	"time"
+
+	"github.com/sikkerkey-go/sikkerkey/internal/wire"
 )
 
 // Machine is a machine registered with a Server: an id, a name and an
@@ -46,10 +49,46 @@ func (s *Server) AddMachineWithKey(name string, key ed25519.PrivateKey) *Machine
 	return s.addMachine(name, key, key.Public().(ed25519.PublicKey), time.Time{})
 }
 
+// AddMachineWithID is like AddMachineWithKey but registers the machine
+// under the given id instead of a random UUID, so that an identity kept on
+// disk (a machine id and its key) works again with a new server, as
+// cmd/sikkerkey-devserver does across restarts. A nil key means a fresh
+// one. It panics, as a programmer error, if id is empty, is not made only
+// of A-Z, a-z, 0-9, '_' and '-' (a UUID is), or is already registered, or
+// if key is neither nil nor an ed25519.PrivateKeySize-byte key.
+func (s *Server) AddMachineWithID(id, name string, key ed25519.PrivateKey) *Machine {
+	if !wire.ValidSecretID(id) {
+		panic("sikkerkeytest: AddMachineWithID: invalid machine id " + strconv.Quote(id))
+	}
+	if key == nil {
+		_, key, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	if len(key) != ed25519.PrivateKeySize {
+		panic("sikkerkeytest: AddMachineWithID: key is not an Ed25519 private key")
+	}
+	key = append(ed25519.PrivateKey(nil), key...)
+	m := s.newMachine(id, name, key, key.Public().(ed25519.PublicKey), time.Time{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.machines[id] != nil {
+		panic("sikkerkeytest: AddMachineWithID: machine " + strconv.Quote(id) + " is already registered")
+	}
+	s.machines[id] = m
+	return m
+}
+
 func (s *Server) addMachine(name string, key ed25519.PrivateKey, pub ed25519.PublicKey, expiresAt time.Time) *Machine {
-	m := &Machine{
+	m := s.newMachine(newUUID(), name, key, pub, expiresAt)
+	s.mu.Lock()
+	s.machines[m.id] = m
+	s.mu.Unlock()
+	return m
+}
+
+func (s *Server) newMachine(id, name string, key ed25519.PrivateKey, pub ed25519.PublicKey, expiresAt time.Time) *Machine {
+	return &Machine{
 		s:         s,
-		id:        newUUID(),
+		id:        id,
 		name:      name,
 		key:       key,
 		pub:       pub,
@@ -58,10 +97,6 @@ func (s *Server) addMachine(name string, key ed25519.PrivateKey, pub ed25519.Pub
 		seen:      make(map[string]watchState),
 		nonces:    make(map[string]int64),
 	}
-	s.mu.Lock()
-	s.machines[m.id] = m
-	s.mu.Unlock()
-	return m
 }
 
 // Machine returns the registered machine with the given id, or nil. Use

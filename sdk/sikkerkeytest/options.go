@@ -2,6 +2,7 @@ package sikkerkeytest
 
 import (
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -15,6 +16,7 @@ type config struct {
 	latency time.Duration
 	pollMin time.Duration
 	logger  *slog.Logger
+	ln      net.Listener
 }
 
 // WithTLS makes the server speak HTTPS with a self-signed certificate for
@@ -49,3 +51,12 @@ func WithPollMinInterval(d time.Duration) Option { return func(c *config) { c.po
 // machine id header, status and duration. Secret values, signatures and
 // nonces are never logged. The default is to log nothing.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithListener makes the server accept connections on l instead of a new
+// listener on a random loopback port, for example to serve on a fixed port
+// as cmd/sikkerkey-devserver does. l must be a TCP listener (NewServer
+// panics otherwise); the server takes it over and Close closes it. The
+// twin listener on the other loopback address family (see NewServer) is
+// still tried at l's port. Listening on a non-loopback address exposes the
+// server to the network: that is the caller's decision.
+func WithListener(l net.Listener) Option { return func(c *config) { c.ln = l } }

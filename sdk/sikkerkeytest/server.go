@@ -64,12 +64,13 @@ type Request struct {
 }
 
 // NewServer starts a server on a loopback port and returns it. It serves
-// plain HTTP on 127.0.0.1 unless WithTLS is given; when possible it also
-// listens on [::1] at the same port, so http://localhost:<port> works
-// whichever loopback address a client resolves localhost to. The caller
-// must call Close when done.
+// plain HTTP on 127.0.0.1 (or on the listener given by WithListener)
+// unless WithTLS is given; when possible it also listens on [::1] at the
+// same port, so http://localhost:<port> works whichever loopback address a
+// client resolves localhost to. The caller must call Close when done.
 //
-// NewServer panics if an option is invalid (see WithVaultID).
+// NewServer panics if an option is invalid (see WithVaultID and
+// WithListener).
 func NewServer(opts ...Option) *Server {
 	cfg := config{vaultID: "vault_" + randomAlnum(10)}
 	for _, o := range opts {
@@ -77,6 +78,11 @@ func NewServer(opts ...Option) *Server {
 	}
 	if !wire.ValidSecretID(cfg.vaultID) {
 		panic("sikkerkeytest: invalid vault id " + strconv.Quote(cfg.vaultID))
+	}
+	if cfg.ln != nil {
+		if _, ok := cfg.ln.Addr().(*net.TCPAddr); !ok {
+			panic("sikkerkeytest: WithListener: not a TCP listener")
+		}
 	}
 	s := &Server{
 		vaultID:  cfg.vaultID,
@@ -91,6 +97,10 @@ func NewServer(opts ...Option) *Server {
 	s.SetLatency(cfg.latency)
 
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if cfg.ln != nil {
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = cfg.ln
+	}
 	s.ts.Config.ConnState = s.conns.track
 	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if cfg.logger != nil { // TLS handshake failures and the like
@@ -112,7 +122,8 @@ func NewServer(opts ...Option) *Server {
 }
 
 // URL returns the base URL of the server, without a trailing slash:
-// http://127.0.0.1:<port>, or https://127.0.0.1:<port> with WithTLS.
+// http://127.0.0.1:<port>, or https://127.0.0.1:<port> with WithTLS. With
+// WithListener its host is the listener's address.
 func (s *Server) URL() string { return s.ts.URL }
 
 // VaultID returns the vault id of the server.
