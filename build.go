@@ -73,7 +73,7 @@ func (r *run) fieldsOf(id string, res *resolved) parsedFields {
 	if pf.fields == nil {
 		f, err := wire.ParseFields(res.val.Raw)
 		if err != nil {
-			pf.err = fmt.Errorf("%w: %w: the secret is not structured (its value is not a JSON object), so it has no fields; read the whole value without field=, or store the secret as a JSON object", ErrDecode, sdk.ErrSecretStructure)
+			pf.err = newError("the secret is not structured (its value is not a JSON object), so it has no fields; read the whole value without field=, or store the secret as a JSON object", ErrDecode, sdk.ErrSecretStructure)
 		}
 		pf.fields = f
 	}
@@ -131,13 +131,13 @@ func (r *run) fail(path string, b *binding, field string, src int, err error) {
 // missing explains a required secret no source has.
 func (r *run) missing(res *resolved) error {
 	if res != nil && res.gone != nil {
-		return fmt.Errorf("%w: %w", ErrMissing, res.gone)
+		return newError(res.gone.Error(), ErrMissing, res.gone)
 	}
 	tried := "no sources"
 	if len(r.l.names) > 0 {
 		tried = "tried " + strings.Join(r.l.names, ", ")
 	}
-	return fmt.Errorf("%w: %w: no source has the secret (%s); create it or grant this machine access, or tag the field optional or default=<value>", ErrMissing, sdk.ErrNotFound, tried)
+	return newError("no source has the secret ("+tried+"); create it or grant this machine access, or tag the field optional or default=<value>", ErrMissing, sdk.ErrNotFound)
 }
 
 // apply decodes one binding into root.
@@ -179,7 +179,7 @@ func (r *run) apply(root reflect.Value, b *binding) {
 		case b.tag.hasDefault:
 			r.set(root, b, b.tag.def, "default= of the tag")
 		case b.tag.required():
-			r.fail(b.path, b, b.tag.field, res.src, fmt.Errorf("%w: %w: the secret has no field %q (%s); add it to the secret, fix field=, or tag the Go field optional or default=<value>", ErrMissing, sdk.ErrFieldNotFound, b.tag.field, pf.fieldNames()))
+			r.fail(b.path, b, b.tag.field, res.src, newError(fmt.Sprintf("the secret has no field %q (%s); add it to the secret, fix field=, or tag the Go field optional or default=<value>", b.tag.field, pf.fieldNames()), ErrMissing, sdk.ErrFieldNotFound))
 		}
 	case bindMap:
 		r.setMap(root, b, res, pf)
@@ -230,7 +230,7 @@ func (r *run) setStruct(root reflect.Value, b *binding, res *resolved, pf parsed
 		s, ok := pf.lookupField(m.snake)
 		if !ok {
 			if !m.optional {
-				r.fail(m.path, b, m.snake, res.src, fmt.Errorf("%w: %w: the secret has no field matching %s (%s); add it to the secret, make the Go field a pointer to allow its absence, or tag it `sikkerkey:\"-\"`", ErrMissing, sdk.ErrFieldNotFound, m.path, pf.fieldNames()))
+				r.fail(m.path, b, m.snake, res.src, newError(fmt.Sprintf("the secret has no field matching %s (%s); add it to the secret, make the Go field a pointer to allow its absence, or tag it `sikkerkey:\"-\"`", m.path, pf.fieldNames()), ErrMissing, sdk.ErrFieldNotFound))
 			}
 			continue
 		}

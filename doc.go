@@ -58,6 +58,16 @@
 // failure other than "not found" fails the load; it never falls through to
 // the next source.
 //
+// # Hot reload
+//
+// Watch loads once, then publishes a new, fully decoded and validated *T
+// in an atomic swap each time a source reports a change: SikkerKey is
+// polled (one request per interval for all secret ids, with jitter and
+// back-off), File and Dir are watched through fsnotify. Current returns the
+// configuration without locking; OnChange callbacks run one at a time, in
+// order, outside any lock; a change that fails to decode or validate keeps
+// the current configuration and goes to OnError. Close stops everything.
+//
 // # Errors
 //
 // Load reports every failing field at once in a *LoadError: missing

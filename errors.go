@@ -125,7 +125,20 @@ func (e *decodeError) Unwrap() []error {
 	return []error{ErrDecode, e.cause}
 }
 
+// causeError has a message of its own and matches the errors it wraps,
+// whose own texts it does not repeat.
+type causeError struct {
+	msg  string
+	errs []error
+}
+
+func (e *causeError) Error() string   { return e.msg }
+func (e *causeError) Unwrap() []error { return e.errs }
+
+// newError returns an error with message msg that matches errs.
+func newError(msg string, errs ...error) error { return &causeError{msg: msg, errs: errs} }
+
 // tagError is a malformed tag.
 func tagError(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBadTag}, args...)...)
+	return newError("bad tag: "+fmt.Sprintf(format, args...), ErrBadTag)
 }

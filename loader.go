@@ -3,6 +3,7 @@ package sikkerkey
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 
 	"github.com/sikkerkey-go/sikkerkey/sdk"
@@ -19,8 +20,9 @@ import (
 // identity of WithVault or the auto-detected one. The values are decoded
 // into a copy of *cfg, so a failure never leaves it half-written; untagged
 // fields keep their values. When *T has a method Validate() error, Load
-// calls it on the new configuration and returns its error, wrapped, if any;
-// that error is the caller's own and is returned as it is written.
+// calls it on the new configuration and returns its error wrapped with the
+// type name (errors.Is and errors.As reach it). That error is the caller's
+// own: unlike the loader's errors, nothing stops it from quoting a value.
 //
 // All the fields that fail are reported at once in a *LoadError. An error
 // never contains a secret value.
@@ -120,10 +122,20 @@ func (l *loader) close() {
 
 // resolved is what the sources said about one secret id.
 type resolved struct {
-	src  int          // index of the source that has the id or failed; -1 when none has it
-	val  source.Value // the value, when src >= 0 and err == nil
-	err  error        // the source failed for this id
-	gone error        // why a watched source dropped the id, when none has it
+	src     int          // index of the source that has the id or failed; -1 when none has it
+	val     source.Value // the value, when src >= 0 and err == nil
+	err     error        // the source failed for this id
+	gone    error        // why a watched source dropped the id, when none has it
+	goneSrc int          // the source that dropped it
+}
+
+// same reports whether two answers about an id are the same.
+func (r *resolved) same(o *resolved) bool {
+	sameErr := func(a, b error) bool {
+		return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error())
+	}
+	return r.src == o.src && r.val.Raw == o.val.Raw && maps.Equal(r.val.Fields, o.val.Fields) &&
+		sameErr(r.err, o.err) && sameErr(r.gone, o.gone)
 }
 
 // snapshot is the state of every referenced secret id.
@@ -226,4 +238,3 @@ func (l *loader) sourceName(i int) string {
 	}
 	return l.names[i]
 }
-

@@ -28,6 +28,8 @@ type options struct {
 	logger       *slog.Logger
 	pollInterval time.Duration
 	errs         []error
+
+	jitter func(n int64) int64 // tests replace the poll jitter (uniform in [0, n))
 }
 
 // WithVault selects the SikkerKey identity of the default source: a vault id

@@ -274,12 +274,17 @@ func (w *planner) members(t reflect.Type, steps []step, prefix string, depth int
 		return out
 	}
 	// As in Go, a shallower field hides a deeper one of the same name.
-	slices.SortStableFunc(out, func(a, b member) int { return cmp.Compare(a.depth, b.depth) })
+	shallowest := map[string]int{}
+	for _, m := range out {
+		if d, ok := shallowest[m.key]; !ok || m.depth < d {
+			shallowest[m.key] = m.depth
+		}
+	}
 	seen := map[string]bool{}
 	return slices.DeleteFunc(out, func(m member) bool {
-		dup := seen[m.key]
-		seen[m.key] = true
-		return dup
+		drop := seen[m.key] || m.depth != shallowest[m.key]
+		seen[m.key] = seen[m.key] || !drop
+		return drop
 	})
 }
 

@@ -21,8 +21,10 @@ const Redacted = "[REDACTED]"
 //	fmt.Printf("%+v\n", cfg)             // {APIKey:[REDACTED]}
 //	req.Header.Set("X-Api-Key", cfg.APIKey.Reveal())
 //
-// Printing a struct redacts only Secret fields that fmt can reach, which are
-// the exported ones; keep secrets in exported Secret fields.
+// Limits, all outside what a configuration struct needs: fmt reaches only
+// exported fields, so keep secrets in exported Secret fields; %p (which go
+// vet rejects for a non-pointer) bypasses Format; and encoding/json writes
+// map keys of string kind as they are, so do not key maps by a Secret.
 type Secret string
 
 // Reveal returns the secret value.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sikkerkey-go/sikkerkey/internal/guard"
 )
 
 // WatchEvent is delivered to a Watch callback.
@@ -119,7 +119,7 @@ func (w *watchState) close() {
 		w.cancel = nil
 	}
 	w.mu.Unlock()
-	if w.loopGoroutine.Load() != 0 && w.loopGoroutine.Load() == goroutineID() {
+	if w.loopGoroutine.Load() != 0 && w.loopGoroutine.Load() == guard.GoroutineID() {
 		return // called from a callback: the loop exits when it returns
 	}
 	w.wg.Wait()
@@ -128,7 +128,7 @@ func (w *watchState) close() {
 func (c *Client) pollLoop(ctx context.Context) {
 	w := &c.watch
 	defer w.wg.Done()
-	w.loopGoroutine.Store(goroutineID())
+	w.loopGoroutine.Store(guard.GoroutineID())
 	defer w.loopGoroutine.Store(0)
 	timer := time.NewTimer(c.PollInterval())
 	defer timer.Stop()
@@ -219,31 +219,8 @@ func (c *Client) callback(fn func(WatchEvent), ev WatchEvent) {
 		if r := recover(); r != nil {
 			c.log.Error("sikkerkey: watch callback panicked; polling goes on",
 				slog.String("secret", ev.SecretID), slog.String("status", string(ev.Status)),
-				slog.String("panic", fmt.Sprintf("%T", r)))
+				slog.String("panic", guard.DescribePanic(r)))
 		}
 	}()
 	fn(ev)
-}
-
-// goroutineID returns the current goroutine's id. It is used only by Close,
-// to tell whether it was called from a watch callback and so must not wait
-// for the poll goroutine to exit.
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	// "goroutine 123 [running]:..."
-	const prefix = "goroutine "
-	if len(b) <= len(prefix) {
-		return 0
-	}
-	b = b[len(prefix):]
-	i := 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		i++
-	}
-	id, err := strconv.ParseUint(string(b[:i]), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return id
 }

@@ -53,43 +53,70 @@ func watchDir(ctx context.Context, dir string, debounce time.Duration, check fun
 	if c := check(); !c.Empty() {
 		notify(c)
 	}
+	d := &debouncer{wait: debounce, timer: realTimer{time.NewTimer(time.Hour)}, now: time.Now}
+	d.timer.Stop()
+	defer d.timer.Stop()
+	// An error (such as a queue overflow) may hide events: it counts as one.
+	return d.run(ctx, w.Events, w.Errors, func() {
+		if c := check(); !c.Empty() {
+			notify(c)
+		}
+	})
+}
 
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	var burstStart time.Time
-	pending := false
-	event := func() {
-		now := time.Now()
-		if !pending {
-			pending, burstStart = true, now
-		}
-		if now.Sub(burstStart) >= 10*debounce {
-			timer.Reset(0)
-			return
-		}
-		timer.Reset(debounce)
-	}
+// timer is the part of *time.Timer the debouncer uses; tests replace it.
+type timer interface {
+	C() <-chan time.Time
+	Reset(d time.Duration)
+	Stop()
+}
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time   { return r.t.C }
+func (r realTimer) Reset(d time.Duration) { r.t.Reset(d) }
+func (r realTimer) Stop()                 { r.t.Stop() }
+
+// debouncer turns bursts of events into one call: fire runs once no event
+// has come for wait, or once a burst has lasted ten times wait.
+type debouncer struct {
+	wait       time.Duration
+	timer      timer
+	now        func() time.Time
+	pending    bool
+	burstStart time.Time
+}
+
+func (d *debouncer) run(ctx context.Context, events <-chan fsnotify.Event, errs <-chan error, fire func()) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case _, ok := <-w.Events:
+		case _, ok := <-events:
 			if !ok {
 				return nil
 			}
-			event()
-		case _, ok := <-w.Errors:
+			d.event()
+		case _, ok := <-errs:
 			if !ok {
 				return nil
 			}
-			// An error (such as a queue overflow) may hide events: re-check.
-			event()
-		case <-timer.C:
-			pending = false
-			if c := check(); !c.Empty() {
-				notify(c)
-			}
+			d.event()
+		case <-d.timer.C():
+			d.pending = false
+			fire()
 		}
 	}
+}
+
+func (d *debouncer) event() {
+	now := d.now()
+	if !d.pending {
+		d.pending, d.burstStart = true, now
+	}
+	if now.Sub(d.burstStart) >= 10*d.wait {
+		d.timer.Reset(0)
+		return
+	}
+	d.timer.Reset(d.wait)
 }

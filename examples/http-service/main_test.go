@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestHTTPService(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"OnChange: credentials v1 → v2",
+		"OnChange: credentials v2 → v3",
+		": 0 failed, 0 used older credentials after a swap.",
+		"Shut the HTTP server down gracefully",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "OnError") {
+		t.Errorf("a background reload failed:\n%s", got)
+	}
+	// Every credentials version served requests: the load ran across both swaps.
+	for v := 1; v <= 3; v++ {
+		m := regexp.MustCompile(`served with credentials v` + strconv.Itoa(v) + `: (\d+)`).FindStringSubmatch(got)
+		if m == nil || m[1] == "0" {
+			t.Errorf("no request served with credentials v%d:\n%s", v, got)
+		}
+	}
+	for _, secret := range passwords {
+		if strings.Contains(got, secret) {
+			t.Errorf("output contains the password %q:\n%s", secret, got)
+		}
+	}
+}
