@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/source"
@@ -74,6 +75,8 @@ type loader struct {
 	conv    *converter
 	opts    options
 	owned   *sdk.Client // made by the loader, closed by close
+	// fallbacks hears the owned client's offline-cache fallbacks.
+	fallbacks cacheFallbacks
 }
 
 func newLoader(t reflect.Type, opts []Option) (*loader, error) {
@@ -97,7 +100,11 @@ func newLoader(t reflect.Type, opts []Option) (*loader, error) {
 	case len(l.plan.ids) == 0:
 		// Nothing to fetch: no identity needed.
 	default:
-		c, err := sdk.New(o.vault, sdk.WithLogger(o.logger))
+		clientOpts := append(slices.Clone(o.clientOpts), sdk.WithLogger(o.logger))
+		if o.cache != nil {
+			clientOpts = append(clientOpts, l.fallbacks.clientOption(*o.cache))
+		}
+		c, err := sdk.New(o.vault, clientOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("sikkerkey: the default SikkerKey source needs a machine identity (or use WithClient or WithSources): %w", err)
 		}

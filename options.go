@@ -27,6 +27,8 @@ type options struct {
 	hooks        []mapstructure.DecodeHookFunc
 	logger       *slog.Logger
 	pollInterval time.Duration
+	cache        *sdk.CacheOptions
+	clientOpts   []sdk.Option
 	errs         []error
 
 	jitter func(n int64) int64 // tests replace the poll jitter (uniform in [0, n))
@@ -75,6 +77,15 @@ func WithSources(sources ...source.Source) Option {
 		}
 		o.sources, o.sourcesSet = append(o.sources, sources...), true
 	}
+}
+
+// WithClientOptions passes options (timeouts, retries, HTTP client, ...)
+// to the SikkerKey client that Load and Watch create from WithVault or the
+// auto-detected identity. The loader's own WithLogger and WithCache are
+// applied after them. With WithClient or WithSources it is an error:
+// configure your own client instead.
+func WithClientOptions(opts ...sdk.Option) Option {
+	return func(o *options) { o.clientOpts = append(o.clientOpts, opts...) }
 }
 
 // WithDecodeHook adds a go-viper/mapstructure decode hook. Hooks run in the
@@ -131,6 +142,9 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	if o.sourcesSet && (o.vaultSet || o.client != nil) {
 		o.errs = append(o.errs, errors.New("WithSources cannot be combined with WithVault or WithClient; add source.SikkerKey(client) to the sources instead"))
+	}
+	if (o.cache != nil || len(o.clientOpts) > 0) && (o.sourcesSet || o.client != nil) {
+		o.errs = append(o.errs, errors.New("WithCache and WithClientOptions configure the default client; with WithClient or WithSources, configure your own client instead"))
 	}
 	if o.vaultSet && o.client != nil {
 		o.errs = append(o.errs, errors.New("WithVault and WithClient both choose the SikkerKey identity; give one"))

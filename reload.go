@@ -137,6 +137,9 @@ func decodeValidate[T any](l *loader, snap snapshot) (*T, error) {
 // start runs the background goroutines.
 func (w *Watcher[T]) start(ctx context.Context) {
 	w.ctx, w.cancel = context.WithCancel(ctx)
+	// The client logs each fallback itself; OnError hears of it too.
+	report := func(err error) { w.enqueue(event[T]{err: err}) }
+	w.l.fallbacks.report.Store(&report)
 	w.goroutine(w.dispatch)
 	w.goroutine(w.applyPending)
 	ids := w.l.plan.ids

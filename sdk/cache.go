@@ -372,6 +372,12 @@ func writeFileAtomic(dir, name string, data []byte) (err error) {
 	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
+// CacheEnabled reports whether the client has the offline cache (WithCache).
+// Only GetSecret (and what reads through it) fills and consults the cache,
+// so callers that batch reads with ExportSecrets can prefer single reads
+// when it is on.
+func (c *Client) CacheEnabled() bool { return c.cache != nil }
+
 // throughCache applies the cache, when enabled, to the outcome of a live
 // read of secret id (WithCache documents the rules).
 func (c *Client) throughCache(ctx context.Context, id, value string, err error) (string, error) {

@@ -35,7 +35,9 @@ const (
 // every secret granted to the machine with its value, and then reads
 // individually only the ids the export did not contain, so that a missing
 // secret or a missing grant is reported with its own error. A secret that
-// does not exist (HTTP 404) is absent from the source; every other failure
+// does not exist (HTTP 404) is absent from the source. A client with the
+// offline cache on (sdk.WithCache) always reads secrets one by one (still
+// in parallel), since only single reads fill and consult the cache; every other failure
 // (403, 401, network...) is an error that fails the load. A value holding a
 // JSON object is a structured secret.
 //
@@ -65,7 +67,9 @@ func (s *sikkerKeySource) Lookup(ctx context.Context, reqs []Request) (map[strin
 	for _, r := range reqs {
 		todo = append(todo, r.ID)
 	}
-	if len(todo) > s.exportAbove {
+	// The offline cache is filled and consulted only by single reads, so a
+	// client with the cache on never batches through the export.
+	if len(todo) > s.exportAbove && !s.client.CacheEnabled() {
 		secrets, err := s.client.ExportSecrets(ctx, "")
 		if err != nil && ctx.Err() != nil {
 			return nil, err

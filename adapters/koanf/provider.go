@@ -177,8 +177,7 @@ func (p *Provider) Watch(cb func(event any, err error)) error {
 	if p.current != nil && !p.current.finished() {
 		return ErrAlreadyWatched
 	}
-	var w *watcher
-	deliver := func(b batch) {
+	deliver := func(w *watcher, b batch) {
 		if b.final {
 			// The watch is over: let cb call Watch again.
 			p.mu.Lock()
@@ -197,8 +196,8 @@ func (p *Provider) Watch(cb func(event any, err error)) error {
 			}
 		}
 	}
-	w, err := startWatcher(p.secrets.client, p.secrets.ids, true, p.ctx.Done(), deliver)
-	if err != nil {
+	w := newWatcher(p.secrets.client, p.secrets.ids, true, p.ctx.Done(), deliver)
+	if err := w.start(); err != nil {
 		return fmt.Errorf("sikkerkeykoanf: %w", err)
 	}
 	p.current = w

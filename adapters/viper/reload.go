@@ -86,8 +86,8 @@ func NewReloader[T any](ctx context.Context, secrets *Secrets, cfg ReloadConfig[
 	}
 	r.current.Store(t)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.w, err = startWatcher(secrets.set.client, secrets.set.ids, false, nil, r.onBatch)
-	if err != nil {
+	r.w = newWatcher(secrets.set.client, secrets.set.ids, false, nil, r.onBatch)
+	if err := r.w.start(); err != nil {
 		r.cancel()
 		return nil, fmt.Errorf("sikkerkeyviper: %w", err)
 	}
@@ -135,10 +135,10 @@ func (r *Reloader[T]) Close() error {
 }
 
 // onBatch handles news from the watcher, on the watcher's goroutine.
-func (r *Reloader[T]) onBatch(b batch) {
+func (r *Reloader[T]) onBatch(w *watcher, b batch) {
 	select {
 	case r.sem <- struct{}{}:
-	case <-r.w.stop:
+	case <-w.stop:
 		return
 	}
 	defer func() { <-r.sem }()

@@ -40,9 +40,9 @@ func (b batch) empty() bool { return !b.changed && len(b.errs) == 0 }
 type watcher struct {
 	client     *sdk.Client
 	ids        []string
-	endOnFinal bool            // unwatch everything after a final batch
-	ctxDone    <-chan struct{} // ends the watch when closed; may be nil
-	deliver    func(batch)     // runs on the watcher goroutine
+	endOnFinal bool                  // unwatch everything after a final batch
+	ctxDone    <-chan struct{}       // ends the watch when closed; may be nil
+	deliver    func(*watcher, batch) // runs on the watcher goroutine
 
 	mu      sync.Mutex
 	pending batch
@@ -54,10 +54,9 @@ type watcher struct {
 	gid      atomic.Uint64 // id of the goroutine running deliver
 }
 
-// startWatcher registers ids with the client and starts the watcher's
-// goroutine. On error nothing is registered and nothing runs.
-func startWatcher(client *sdk.Client, ids []string, endOnFinal bool, ctxDone <-chan struct{}, deliver func(batch)) (*watcher, error) {
-	w := &watcher{
+// newWatcher returns a watcher for ids; start starts it.
+func newWatcher(client *sdk.Client, ids []string, endOnFinal bool, ctxDone <-chan struct{}, deliver func(*watcher, batch)) *watcher {
+	return &watcher{
 		client:     client,
 		ids:        ids,
 		endOnFinal: endOnFinal,
@@ -67,16 +66,22 @@ func startWatcher(client *sdk.Client, ids []string, endOnFinal bool, ctxDone <-c
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
-	for i, id := range ids {
-		if err := client.Watch(id, w.event); err != nil {
-			for _, id := range ids[:i] {
-				client.Unwatch(id)
+}
+
+// start registers the ids with the client and starts the watcher's
+// goroutine. On error nothing is registered and nothing runs; start must
+// not be called again.
+func (w *watcher) start() error {
+	for i, id := range w.ids {
+		if err := w.client.Watch(id, w.event); err != nil {
+			for _, id := range w.ids[:i] {
+				w.client.Unwatch(id)
 			}
-			return nil, err
+			return err
 		}
 	}
 	go w.run()
-	return w, nil
+	return nil
 }
 
 // event receives the client's watch events on the client's poll goroutine.
@@ -159,7 +164,7 @@ func (w *watcher) run() {
 		if b.final && w.endOnFinal {
 			w.unwatch()
 		}
-		w.deliver(b)
+		w.deliver(w, b)
 		if b.final && w.endOnFinal {
 			return
 		}
