@@ -2,6 +2,7 @@ package sikkerkey
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -76,32 +77,12 @@ func (c *converter) convert(s string, t reflect.Type) (reflect.Value, error) {
 	}
 	if err != nil {
 		// mapstructure and hook errors may quote the input: keep only ours.
-		if de := asDecodeError(err); de != nil {
+		if de := (*decodeError)(nil); errors.As(err, &de) {
 			return reflect.Value{}, de
 		}
 		return reflect.Value{}, &decodeError{typ: t.String(), reason: "rejected by a decode hook, or no conversion from a string exists; implement encoding.TextUnmarshaler or add a hook with WithDecodeHook (its error text is not shown, since it may contain the value)"}
 	}
 	return out.Elem(), nil
-}
-
-// asDecodeError digs our own error out of a mapstructure error tree.
-func asDecodeError(err error) *decodeError {
-	if de, ok := err.(*decodeError); ok {
-		return de
-	}
-	switch e := err.(type) {
-	case interface{ Unwrap() error }:
-		if inner := e.Unwrap(); inner != nil {
-			return asDecodeError(inner)
-		}
-	case interface{ Unwrap() []error }:
-		for _, inner := range e.Unwrap() {
-			if de := asDecodeError(inner); de != nil {
-				return de
-			}
-		}
-	}
-	return nil
 }
 
 // builtinHook is convertString as a mapstructure hook: strings become the

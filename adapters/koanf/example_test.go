@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"log"
 	"sync/atomic"
-	"time"
 
 	"github.com/knadh/koanf/v2"
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt/adapttest"
 	sikkerkeykoanf "github.com/sikkerkey-go/sikkerkey/adapters/koanf"
-	"github.com/sikkerkey-go/sikkerkey/sdk"
-	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 )
 
 // Config is what the service reads; Database comes from SikkerKey.
@@ -21,23 +19,8 @@ type Config struct {
 	} `koanf:"database"`
 }
 
-// testClient starts an in-process SikkerKey server holding sk_db_prod and
-// returns a client for it that polls every 20 ms.
-func testClient() (*sikkerkeytest.Server, *sdk.Client) {
-	srv := sikkerkeytest.NewServer()
-	srv.PutFields("sk_db_prod", "Database", "", map[string]string{
-		"host": "db.internal", "port": "5432", "password": "s3cret",
-	})
-	client, err := srv.AddMachine("example").Client(
-		sdk.WithMinPollInterval(10*time.Millisecond), sdk.WithPollInterval(20*time.Millisecond))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return srv, client
-}
-
 func ExampleNew() {
-	srv, client := testClient()
+	srv, client := adapttest.ExampleServer()
 	defer srv.Close()
 	defer client.Close()
 
@@ -57,7 +40,7 @@ func ExampleNew() {
 // The safe reload pattern: every change builds a new koanf instance and a
 // new Config, and swaps a pointer that readers load.
 func ExampleProvider_Watch() {
-	srv, client := testClient()
+	srv, client := adapttest.ExampleServer()
 	defer srv.Close()
 	defer client.Close()
 

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/knadh/koanf/v2"
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 )
 
-// DefaultTimeout bounds one Read (every request of its batch fetch,
-// retries included) unless WithTimeout says otherwise.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout, 30 seconds, bounds one Read (every request of its batch
+// fetch, retries included) unless WithTimeout says otherwise.
+const DefaultTimeout = adapt.DefaultTimeout
 
 var (
 	// ErrNotSupported is returned by ReadBytes: the provider hands koanf an
@@ -28,12 +29,12 @@ var (
 // Provider is a koanf.Provider that reads a fixed set of SikkerKey secrets.
 // Create it with New. It is safe for concurrent use.
 type Provider struct {
-	secrets *secretSet
+	secrets *adapt.SecretSet
 	ctx     context.Context
 
 	mu       sync.Mutex
-	current  *watcher   // the running watch, nil when not watching
-	watchers []*watcher // every watcher whose goroutine may still run
+	current  *adapt.Watcher   // the running watch, nil when not watching
+	watchers []*adapt.Watcher // every watcher whose goroutine may still run
 }
 
 var _ koanf.Provider = (*Provider)(nil)
@@ -42,11 +43,8 @@ var _ koanf.Provider = (*Provider)(nil)
 type Option func(*config)
 
 type config struct {
-	renames map[string]string
-	timeout time.Duration
-	ctx     context.Context
-	delim   string
-	errs    []error
+	adapt.Config
+	ctx context.Context
 }
 
 // Rename stores secret id under key instead of under the id itself. A key
@@ -55,20 +53,14 @@ type config struct {
 // db.primary.host, db.primary.password and so on. No key may equal another
 // or lie inside another; New reports such conflicts.
 func Rename(id, key string) Option {
-	return func(c *config) {
-		if _, dup := c.renames[id]; dup {
-			c.errs = append(c.errs, fmt.Errorf("Rename(%q, ...) given twice", id))
-			return
-		}
-		c.renames[id] = key
-	}
+	return func(c *config) { c.Rename(id, key) }
 }
 
 // WithTimeout bounds each Read, every request of its batch fetch and the
 // client's retries included (default DefaultTimeout). Zero means no bound
 // beyond the client's per-request timeout.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) { c.timeout = d }
+	return func(c *config) { c.Timeout = d }
 }
 
 // WithContext sets the context every Read runs under and that ends a Watch
@@ -77,7 +69,7 @@ func WithTimeout(d time.Duration) Option {
 func WithContext(ctx context.Context) Option {
 	return func(c *config) {
 		if ctx == nil {
-			c.errs = append(c.errs, errors.New("WithContext(nil)"))
+			c.Errs = append(c.Errs, errors.New("WithContext(nil)"))
 			return
 		}
 		c.ctx = ctx
@@ -87,7 +79,7 @@ func WithContext(ctx context.Context) Option {
 // WithDelim sets the delimiter that splits Rename keys into paths. Use the
 // delimiter given to koanf.New (default ".").
 func WithDelim(delim string) Option {
-	return func(c *config) { c.delim = delim }
+	return func(c *config) { c.Delim = delim }
 }
 
 // New returns a provider reading the secrets with the given ids through
@@ -97,19 +89,11 @@ func WithDelim(delim string) Option {
 // New makes no request; it fails only on a nil client, no ids, an invalid
 // id, or a bad option.
 func New(client *sdk.Client, ids []string, opts ...Option) (*Provider, error) {
-	c := config{
-		renames: map[string]string{},
-		timeout: DefaultTimeout,
-		ctx:     context.Background(),
-		delim:   ".",
-	}
+	c := config{Config: adapt.DefaultConfig(), ctx: context.Background()}
 	for _, o := range opts {
 		o(&c)
 	}
-	if err := errors.Join(c.errs...); err != nil {
-		return nil, fmt.Errorf("sikkerkeykoanf: %w", err)
-	}
-	s, err := newSecretSet(client, ids, c.renames, c.delim, c.timeout)
+	s, err := adapt.NewSecretSet(client, ids, c.Config)
 	if err != nil {
 		return nil, fmt.Errorf("sikkerkeykoanf: %w", err)
 	}
@@ -127,7 +111,7 @@ func New(client *sdk.Client, ids []string, opts ...Option) (*Provider, error) {
 // A secret that does not exist is an error naming its id, as is any other
 // failure; errors never contain secret values.
 func (p *Provider) Read() (map[string]any, error) {
-	m, err := p.secrets.fetch(p.ctx)
+	m, err := p.secrets.Fetch(p.ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sikkerkeykoanf: %w", err)
 	}
@@ -173,12 +157,12 @@ func (p *Provider) Watch(cb func(event any, err error)) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.watchers = slices.DeleteFunc(p.watchers, (*watcher).finished)
-	if p.current != nil && !p.current.finished() {
+	p.watchers = slices.DeleteFunc(p.watchers, (*adapt.Watcher).Finished)
+	if p.current != nil && !p.current.Finished() {
 		return ErrAlreadyWatched
 	}
-	deliver := func(w *watcher, b batch) {
-		if b.final {
+	deliver := func(w *adapt.Watcher, b adapt.Batch) {
+		if b.Final {
 			// The watch is over: let cb call Watch again.
 			p.mu.Lock()
 			if p.current == w {
@@ -187,17 +171,17 @@ func (p *Provider) Watch(cb func(event any, err error)) error {
 			p.mu.Unlock()
 		}
 		// Unwatch called from cb stops the rest of the batch too.
-		if b.changed && !w.stopped() {
+		if b.Changed && !w.IsClosed() {
 			cb(nil, nil)
 		}
-		for _, err := range b.errs {
-			if !w.stopped() {
+		for _, err := range b.Errs {
+			if !w.IsClosed() {
 				cb(nil, fmt.Errorf("sikkerkeykoanf: %w", err))
 			}
 		}
 	}
-	w := newWatcher(p.secrets.client, p.secrets.ids, true, p.ctx.Done(), deliver)
-	if err := w.start(); err != nil {
+	w, err := p.secrets.Watch(adapt.WatchConfig{EndOnFinal: true, Done: p.ctx.Done(), Deliver: deliver})
+	if err != nil {
 		return fmt.Errorf("sikkerkeykoanf: %w", err)
 	}
 	p.current = w
@@ -217,13 +201,11 @@ func (p *Provider) Unwatch() error {
 	p.watchers = nil
 	p.mu.Unlock()
 	if w != nil {
-		w.close()
+		w.Close()
 	}
 	// A watch that ended by itself may still be delivering its last batch.
 	for _, x := range watchers {
-		if !x.inDelivery() {
-			<-x.done
-		}
+		x.Wait()
 	}
 	return nil
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"time"
 
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt/adapttest"
 	sikkerkeyviper "github.com/sikkerkey-go/sikkerkey/adapters/viper"
-	"github.com/sikkerkey-go/sikkerkey/sdk"
-	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 	"github.com/spf13/viper"
 )
 
@@ -22,23 +20,8 @@ type Config struct {
 	} `mapstructure:"database"`
 }
 
-// testClient starts an in-process SikkerKey server holding sk_db_prod and
-// returns a client for it that polls every 20 ms.
-func testClient() (*sikkerkeytest.Server, *sdk.Client) {
-	srv := sikkerkeytest.NewServer()
-	srv.PutFields("sk_db_prod", "Database", "", map[string]string{
-		"host": "db.internal", "port": "5432", "password": "s3cret",
-	})
-	client, err := srv.AddMachine("example").Client(
-		sdk.WithMinPollInterval(10*time.Millisecond), sdk.WithPollInterval(20*time.Millisecond))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return srv, client
-}
-
 func ExampleSecrets_MergeInto() {
-	srv, client := testClient()
+	srv, client := adapttest.ExampleServer()
 	defer srv.Close()
 	defer client.Close()
 
@@ -58,7 +41,7 @@ func ExampleSecrets_MergeInto() {
 }
 
 func ExampleNewReloader() {
-	srv, client := testClient()
+	srv, client := adapttest.ExampleServer()
 	defer srv.Close()
 	defer client.Close()
 

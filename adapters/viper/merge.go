@@ -8,30 +8,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/spf13/viper"
 )
 
-// DefaultTimeout bounds one Snapshot (every request of its batch fetch,
-// retries included) unless WithTimeout says otherwise.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout, 30 seconds, bounds one Snapshot (every request of its batch
+// fetch, retries included) unless WithTimeout says otherwise.
+const DefaultTimeout = adapt.DefaultTimeout
 
 // Secrets is a fixed set of SikkerKey secrets and the viper key each one
 // lands under. Create it with New. It is immutable and safe for concurrent
 // use.
 type Secrets struct {
-	set *secretSet
+	set *adapt.SecretSet
 }
 
 // Option configures Secrets.
 type Option func(*config)
 
-type config struct {
-	renames map[string]string
-	timeout time.Duration
-	delim   string
-	errs    []error
-}
+type config struct{ adapt.Config }
 
 // Rename stores secret id under key instead of under the id itself. A key
 // holding the delimiter (see WithDelim, default ".") is a path:
@@ -40,13 +36,7 @@ type config struct {
 // or lie inside another; New reports such conflicts. Viper keys are
 // case-insensitive: viper sees every key in lower case.
 func Rename(id, key string) Option {
-	return func(c *config) {
-		if _, dup := c.renames[id]; dup {
-			c.errs = append(c.errs, fmt.Errorf("Rename(%q, ...) given twice", id))
-			return
-		}
-		c.renames[id] = key
-	}
+	return func(c *config) { c.Rename(id, key) }
 }
 
 // WithTimeout bounds each Snapshot, every request of its batch fetch and
@@ -54,13 +44,13 @@ func Rename(id, key string) Option {
 // (default DefaultTimeout). Zero means no bound beyond the context and the
 // client's per-request timeout.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) { c.timeout = d }
+	return func(c *config) { c.Timeout = d }
 }
 
 // WithDelim sets the delimiter that splits Rename keys into paths. Use the
 // viper instance's key delimiter (viper.KeyDelimiter; default ".").
 func WithDelim(delim string) Option {
-	return func(c *config) { c.delim = delim }
+	return func(c *config) { c.Delim = delim }
 }
 
 // New returns the secrets with the given ids, read through client. Each
@@ -70,14 +60,11 @@ func WithDelim(delim string) Option {
 // New makes no request; it fails only on a nil client, no ids, an invalid
 // id, or a bad option.
 func New(client *sdk.Client, ids []string, opts ...Option) (*Secrets, error) {
-	c := config{renames: map[string]string{}, timeout: DefaultTimeout, delim: "."}
+	c := config{adapt.DefaultConfig()}
 	for _, o := range opts {
 		o(&c)
 	}
-	if err := errors.Join(c.errs...); err != nil {
-		return nil, fmt.Errorf("sikkerkeyviper: %w", err)
-	}
-	set, err := newSecretSet(client, ids, c.renames, c.delim, c.timeout)
+	set, err := adapt.NewSecretSet(client, ids, c.Config)
 	if err != nil {
 		return nil, fmt.Errorf("sikkerkeyviper: %w", err)
 	}
@@ -94,7 +81,7 @@ func New(client *sdk.Client, ids []string, opts ...Option) (*Secrets, error) {
 // A secret that does not exist is an error naming its id, as is any other
 // failure; errors never contain secret values.
 func (s *Secrets) Snapshot(ctx context.Context) (map[string]any, error) {
-	m, err := s.set.fetch(ctx)
+	m, err := s.set.Fetch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sikkerkeyviper: %w", err)
 	}

@@ -9,54 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt/adapttest"
 	sikkerkeyviper "github.com/sikkerkey-go/sikkerkey/adapters/viper"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/spf13/viper"
 )
 
-func TestSnapshotShape(t *testing.T) {
-	f := newFixture(t)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_api_key", "sk_list"},
-		sikkerkeyviper.Rename("sk_db_prod", "database"),
-		sikkerkeyviper.Rename("sk_api_key", "api.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Snapshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{
-		"database": map[string]any{"host": "db.internal", "port": "5432", "password": "hunter2-db", "timeout": "5s"},
-		"api":      map[string]any{"key": "k-123-secret"},
-		"sk_list":  `["a","b"]`,
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Snapshot() =\n%#v\nwant\n%#v", got, want)
-	}
-}
-
-func TestSnapshotIsOneBatchFetch(t *testing.T) {
-	f := newFixture(t)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_api_key", "sk_list"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.ResetRequests()
-	if err := s.MergeInto(context.Background(), viper.New()); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(f.srv.Requests()); n != 1 {
-		t.Fatalf("MergeInto of 3 secrets made %d requests, want 1 export", n)
-	}
-	if _, exports, _ := f.count(); exports != 1 {
-		t.Fatalf("%d exports, want 1", exports)
-	}
-}
-
 func TestSnapshotMissingSecret(t *testing.T) {
-	f := newFixture(t)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_api_key", "sk_missing"})
+	f := adapttest.NewFixture(t)
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_db_prod", "sk_api_key", "sk_missing"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,35 +36,31 @@ func TestSnapshotMissingSecret(t *testing.T) {
 	}
 }
 
+// New's checks are the shared set's (tested in adapters/internal/adapt):
+// each option reaches them, and their errors are prefixed.
 func TestNewErrors(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	for name, tc := range map[string]struct {
 		client *sdk.Client
-		ids    []string
 		opts   []sikkerkeyviper.Option
 		want   string
 	}{
-		"nil client":     {nil, []string{"sk_a"}, nil, "client is required"},
-		"no ids":         {f.client, nil, nil, "no secret ids"},
-		"invalid id":     {f.client, []string{"sk/a"}, nil, "invalid secret id"},
-		"rename unknown": {f.client, []string{"sk_a"}, []sikkerkeyviper.Option{sikkerkeyviper.Rename("sk_b", "b")}, "not one of the secret ids"},
-		"rename twice": {f.client, []string{"sk_a"}, []sikkerkeyviper.Option{
-			sikkerkeyviper.Rename("sk_a", "a"), sikkerkeyviper.Rename("sk_a", "b")}, "given twice"},
-		"key conflict": {f.client, []string{"sk_a", "sk_b"}, []sikkerkeyviper.Option{
-			sikkerkeyviper.Rename("sk_a", "db"), sikkerkeyviper.Rename("sk_b", "db.replica")}, `stored under the key "db"`},
-		"negative time": {f.client, []string{"sk_a"}, []sikkerkeyviper.Option{sikkerkeyviper.WithTimeout(-1)}, "negative"},
-		"empty delim":   {f.client, []string{"sk_a"}, []sikkerkeyviper.Option{sikkerkeyviper.WithDelim("")}, "delimiter"},
+		"nil client":     {nil, nil, "client is required"},
+		"Rename":         {f.Client, []sikkerkeyviper.Option{sikkerkeyviper.Rename("sk_a", "a"), sikkerkeyviper.Rename("sk_a", "b")}, "given twice"},
+		"WithTimeout":    {f.Client, []sikkerkeyviper.Option{sikkerkeyviper.WithTimeout(-1)}, "must not be negative"},
+		"WithDelim":      {f.Client, []sikkerkeyviper.Option{sikkerkeyviper.WithDelim("")}, "delimiter"},
+		"Rename unknown": {f.Client, []sikkerkeyviper.Option{sikkerkeyviper.Rename("sk_b", "b")}, "not one of the secret ids"},
 	} {
-		s, err := sikkerkeyviper.New(tc.client, tc.ids, tc.opts...)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: New() = %v, %v; want an error containing %q", name, s, err, tc.want)
+		s, err := sikkerkeyviper.New(tc.client, []string{"sk_a"}, tc.opts...)
+		if err == nil || !strings.HasPrefix(err.Error(), "sikkerkeyviper: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: New() = %v, %v; want an error starting sikkerkeyviper: and containing %q", name, s, err, tc.want)
 		}
 	}
 }
 
 func TestMergeLayers(t *testing.T) {
-	f := newFixture(t)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_api_key"},
+	f := adapttest.NewFixture(t)
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_db_prod", "sk_api_key"},
 		sikkerkeyviper.Rename("sk_db_prod", "database"))
 	if err != nil {
 		t.Fatal(err)
@@ -217,8 +174,8 @@ func writeConfig(t *testing.T, dir, text string) string {
 // and a config file share the config layer, and that re-reading the file
 // (as WatchConfig does) erases them.
 func TestMergeAndConfigFile(t *testing.T) {
-	f := newFixture(t)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_api_key"},
+	f := adapttest.NewFixture(t)
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_db_prod", "sk_api_key"},
 		sikkerkeyviper.Rename("sk_db_prod", "database"),
 		sikkerkeyviper.Rename("sk_api_key", "api"))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync/atomic"
 
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt"
 	"github.com/spf13/viper"
 )
 
@@ -67,7 +68,7 @@ type Reloader[T any] struct {
 	sem    chan struct{}   // capacity 1: held during a build and its hooks
 	ctx    context.Context // bounds background builds; cancelled by Close
 	cancel context.CancelFunc
-	w      *watcher
+	w      *adapt.Watcher
 	closed atomic.Bool
 }
 
@@ -86,8 +87,7 @@ func NewReloader[T any](ctx context.Context, secrets *Secrets, cfg ReloadConfig[
 	}
 	r.current.Store(t)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.w = newWatcher(secrets.set.client, secrets.set.ids, false, nil, r.onBatch)
-	if err := r.w.start(); err != nil {
+	if r.w, err = secrets.set.Watch(adapt.WatchConfig{Deliver: r.onBatch}); err != nil {
 		r.cancel()
 		return nil, fmt.Errorf("sikkerkeyviper: %w", err)
 	}
@@ -124,28 +124,28 @@ func (r *Reloader[T]) Reload(ctx context.Context) error {
 // Close stops watching, cancels a build in progress, and waits until the
 // background goroutine has returned (unless called from OnChange or OnError
 // during a background build). No hook starts after Close returns, except in
-// a Reload still running. Close is idempotent and returns nil.
+// a Reload still running. Close may be called more than once, and
+// returns nil.
 func (r *Reloader[T]) Close() error {
-	if r.closed.Swap(true) {
-		return nil
+	if !r.closed.Swap(true) {
+		r.cancel()
 	}
-	r.cancel()
-	r.w.close()
+	r.w.Close() // idempotent; every caller waits
 	return nil
 }
 
 // onBatch handles news from the watcher, on the watcher's goroutine.
-func (r *Reloader[T]) onBatch(w *watcher, b batch) {
+func (r *Reloader[T]) onBatch(w *adapt.Watcher, b adapt.Batch) {
 	select {
 	case r.sem <- struct{}{}:
-	case <-w.stop:
+	case <-w.Closed():
 		return
 	}
 	defer func() { <-r.sem }()
-	for _, err := range b.errs {
+	for _, err := range b.Errs {
 		r.report(fmt.Errorf("sikkerkeyviper: %w", err))
 	}
-	if b.changed {
+	if b.Changed {
 		if err := r.rebuild(r.ctx); err != nil {
 			r.report(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sikkerkey-go/sikkerkey/adapters/internal/adapt/adapttest"
 	sikkerkeyviper "github.com/sikkerkey-go/sikkerkey/adapters/viper"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/spf13/viper"
@@ -32,9 +33,9 @@ type change struct{ old, new *appConfig }
 
 // reloader starts a Reloader over sk_db_prod (as "database") and
 // sk_api_key whose hooks send to the returned channels. setup may be nil.
-func reloader(t *testing.T, f *fixture, cfg sikkerkeyviper.ReloadConfig[appConfig]) (*sikkerkeyviper.Reloader[appConfig], chan change, chan error) {
+func reloader(t *testing.T, f *adapttest.Fixture, cfg sikkerkeyviper.ReloadConfig[appConfig]) (*sikkerkeyviper.Reloader[appConfig], chan change, chan error) {
 	t.Helper()
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_api_key"},
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_db_prod", "sk_api_key"},
 		sikkerkeyviper.Rename("sk_db_prod", "database"))
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func reloader(t *testing.T, f *fixture, cfg sikkerkeyviper.ReloadConfig[appConfi
 }
 
 func TestReloaderSeesRotation(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	r, changes, errs := reloader(t, f, sikkerkeyviper.ReloadConfig[appConfig]{})
 	first := r.Current()
 	want := appConfig{Name: "billing", APIKey: "k-123-secret", Database: dbConfig{
@@ -67,8 +68,8 @@ func TestReloaderSeesRotation(t *testing.T) {
 	if *first != want {
 		t.Fatalf("Current() = %+v, want %+v", *first, want)
 	}
-	f.srv.RotateFields("sk_db_prod", map[string]string{"host": "db.internal", "port": "6432", "password": "new-pw", "timeout": "5s"})
-	c := receive(t, changes)
+	f.Srv.RotateFields("sk_db_prod", map[string]string{"host": "db.internal", "port": "6432", "password": "new-pw", "timeout": "5s"})
+	c := adapttest.Receive(t, changes)
 	if c.old != first || c.new.Database.Port != 6432 || c.new.Database.Password != "new-pw" {
 		t.Fatalf("OnChange(%+v, %+v)", c.old, c.new)
 	}
@@ -78,24 +79,24 @@ func TestReloaderSeesRotation(t *testing.T) {
 	if *first != want {
 		t.Fatalf("the old value changed: %+v", *first)
 	}
-	nothing(t, errs, 0)
+	adapttest.Nothing(t, errs, 0)
 }
 
 func TestReloaderSkipsUnchangedValues(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	r, changes, errs := reloader(t, f, sikkerkeyviper.ReloadConfig[appConfig]{})
 	first := r.Current()
-	f.srv.Rotate("sk_api_key", "k-123-secret") // a new version, the same value
+	f.Srv.Rotate("sk_api_key", "k-123-secret") // a new version, the same value
 	time.Sleep(300 * time.Millisecond)
-	nothing(t, changes, 0)
-	nothing(t, errs, 0)
+	adapttest.Nothing(t, changes, 0)
+	adapttest.Nothing(t, errs, 0)
 	if r.Current() != first {
 		t.Fatal("Current() changed for an equal value")
 	}
 }
 
 func TestReloaderFailedRebuildKeepsLastGoodValue(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	var broken atomic.Bool
 	r, changes, errs := reloader(t, f, sikkerkeyviper.ReloadConfig[appConfig]{
 		Setup: func(v *viper.Viper) error {
@@ -114,8 +115,8 @@ func TestReloaderFailedRebuildKeepsLastGoodValue(t *testing.T) {
 	first := r.Current()
 
 	broken.Store(true)
-	f.srv.Rotate("sk_api_key", "k-456")
-	if err := receive(t, errs); !strings.Contains(err.Error(), "config file unreadable") {
+	f.Srv.Rotate("sk_api_key", "k-456")
+	if err := adapttest.Receive(t, errs); !strings.Contains(err.Error(), "config file unreadable") {
 		t.Fatalf("OnError(%v), want the setup error", err)
 	}
 	if r.Current() != first {
@@ -123,8 +124,8 @@ func TestReloaderFailedRebuildKeepsLastGoodValue(t *testing.T) {
 	}
 
 	broken.Store(false)
-	f.srv.RotateFields("sk_db_prod", map[string]string{"host": "db.internal"}) // no port
-	err := receive(t, errs)
+	f.Srv.RotateFields("sk_db_prod", map[string]string{"host": "db.internal"}) // no port
+	err := adapttest.Receive(t, errs)
 	if !strings.Contains(err.Error(), "database.port is required") || strings.Contains(err.Error(), "k-456") {
 		t.Fatalf("OnError(%v), want the validation error without values", err)
 	}
@@ -132,35 +133,35 @@ func TestReloaderFailedRebuildKeepsLastGoodValue(t *testing.T) {
 		t.Fatal("an invalid value replaced the current value")
 	}
 
-	f.srv.RotateFields("sk_db_prod", map[string]string{"host": "db.internal", "port": "6432"})
-	if c := receive(t, changes); c.old != first || c.new.Database.Port != 6432 || c.new.APIKey != "k-456" {
+	f.Srv.RotateFields("sk_db_prod", map[string]string{"host": "db.internal", "port": "6432"})
+	if c := adapttest.Receive(t, changes); c.old != first || c.new.Database.Port != 6432 || c.new.APIKey != "k-456" {
 		t.Fatalf("OnChange(%+v, %+v)", c.old, c.new)
 	}
 }
 
 func TestReloaderDeletedSecret(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	r, changes, errs := reloader(t, f, sikkerkeyviper.ReloadConfig[appConfig]{})
 	first := r.Current()
-	f.srv.Delete("sk_api_key")
-	err := receive(t, errs)
+	f.Srv.Delete("sk_api_key")
+	err := adapttest.Receive(t, errs)
 	if !errors.Is(err, sdk.ErrNotFound) || !strings.Contains(err.Error(), "sk_api_key") {
 		t.Fatalf("OnError(%v), want a deleted error naming sk_api_key", err)
 	}
 	// The other secret is still watched; its rebuild fails on the missing
 	// secret and the last good value stays.
-	f.srv.RotateFields("sk_db_prod", map[string]string{"host": "x", "port": "1"})
-	if err := receive(t, errs); !errors.Is(err, sdk.ErrNotFound) {
+	f.Srv.RotateFields("sk_db_prod", map[string]string{"host": "x", "port": "1"})
+	if err := adapttest.Receive(t, errs); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("OnError(%v), want the missing secret", err)
 	}
-	nothing(t, changes, 0)
+	adapttest.Nothing(t, changes, 0)
 	if r.Current() != first {
 		t.Fatal("the current value changed")
 	}
 }
 
 func TestReloaderReload(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	var name atomic.Value
 	name.Store("billing")
 	r, changes, _ := reloader(t, f, sikkerkeyviper.ReloadConfig[appConfig]{
@@ -176,7 +177,7 @@ func TestReloaderReload(t *testing.T) {
 	if got := r.Current().Name; got != "invoicing" {
 		t.Fatalf("after Reload name = %q", got)
 	}
-	if c := receive(t, changes); c.new.Name != "invoicing" {
+	if c := adapttest.Receive(t, changes); c.new.Name != "invoicing" {
 		t.Fatalf("OnChange new name = %q", c.new.Name)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -193,8 +194,8 @@ func TestReloaderReload(t *testing.T) {
 }
 
 func TestNewReloaderFirstBuildFails(t *testing.T) {
-	f := newFixture(t)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_db_prod", "sk_missing"})
+	f := adapttest.NewFixture(t)
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_db_prod", "sk_missing"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,54 +208,44 @@ func TestNewReloaderFirstBuildFails(t *testing.T) {
 	}
 	// Nothing polls.
 	time.Sleep(100 * time.Millisecond)
-	if _, _, polls := f.count(); polls != 0 {
+	if _, _, polls := f.Count(); polls != 0 {
 		t.Fatalf("%d polls after a failed NewReloader", polls)
 	}
 }
 
 func TestReloaderCloseWaitsAndStops(t *testing.T) {
-	f := newFixture(t)
-	entered := make(chan struct{})
-	var mu sync.Mutex
-	finished := false
+	f := adapttest.NewFixture(t)
+	slow := adapttest.NewSlow()
 	var calls atomic.Int32
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_api_key"})
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_api_key"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := sikkerkeyviper.NewReloader(context.Background(), s, sikkerkeyviper.ReloadConfig[appConfig]{
 		OnChange: func(_, _ *appConfig) {
-			if calls.Add(1) == 1 {
-				close(entered)
-			}
-			time.Sleep(200 * time.Millisecond)
-			mu.Lock()
-			finished = true
-			mu.Unlock()
+			calls.Add(1)
+			slow.Run()
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.srv.Rotate("sk_api_key", "k-456")
-	<-entered
+	f.Srv.Rotate("sk_api_key", "k-456")
+	<-slow.Entered
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	done := finished
-	mu.Unlock()
-	if !done {
+	if !slow.Finished() {
 		t.Fatal("Close returned while OnChange was running")
 	}
 	if err := r.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	_, _, before := f.count()
-	f.srv.Rotate("sk_api_key", "k-789")
+	_, _, before := f.Count()
+	f.Srv.Rotate("sk_api_key", "k-789")
 	time.Sleep(200 * time.Millisecond)
-	if _, _, after := f.count(); after != before {
+	if _, _, after := f.Count(); after != before {
 		t.Fatalf("%d polls after Close", after-before)
 	}
 	if n := calls.Load(); n != 1 {
@@ -263,9 +254,9 @@ func TestReloaderCloseWaitsAndStops(t *testing.T) {
 }
 
 func TestReloaderCloseFromHook(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	closed := make(chan error, 1)
-	s, err := sikkerkeyviper.New(f.client, []string{"sk_api_key"})
+	s, err := sikkerkeyviper.New(f.Client, []string{"sk_api_key"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,8 +273,8 @@ func TestReloaderCloseFromHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.srv.Rotate("sk_api_key", "k-456")
-	if err := receive(t, closed); err != nil {
+	f.Srv.Rotate("sk_api_key", "k-456")
+	if err := adapttest.Receive(t, closed); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Close(); err != nil {
@@ -292,7 +283,7 @@ func TestReloaderCloseFromHook(t *testing.T) {
 }
 
 func TestReloaderConcurrentReaders(t *testing.T) {
-	f := newFixture(t)
+	f := adapttest.NewFixture(t)
 	r, changes, _ := reloader(t, f, sikkerkeyviper.ReloadConfig[appConfig]{})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -314,8 +305,8 @@ func TestReloaderConcurrentReaders(t *testing.T) {
 		}()
 	}
 	for _, port := range []string{"1", "2", "3"} {
-		f.srv.RotateFields("sk_db_prod", map[string]string{"host": "h", "port": port})
-		if c := receive(t, changes); c.new.Database.Port == 0 {
+		f.Srv.RotateFields("sk_db_prod", map[string]string{"host": "h", "port": port})
+		if c := adapttest.Receive(t, changes); c.new.Database.Port == 0 {
 			t.Fatalf("OnChange got %+v", c.new)
 		}
 	}

@@ -1,26 +1,58 @@
-package sikkerkeykoanf
-
-// This file is kept in step with adapters/viper/snapshot.go: the two
-// adapters are separate modules (so that neither pulls the other's library
-// into a build) and build the same snapshot shape.
+package adapt
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sikkerkey-go/sikkerkey/internal/wire"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/source"
 )
 
-// secretSet is the secrets an adapter reads and the key path each one lands
-// under. It is immutable after construction.
-type secretSet struct {
+// DefaultTimeout is the adapters' default bound on one fetch. Their docs
+// give its value (30 seconds): change them with it.
+const DefaultTimeout = 30 * time.Second
+
+// Config is what the adapters' common options set. An adapter embeds it in
+// its own option target and passes it to NewSecretSet.
+type Config struct {
+	// Renames maps a secret id to the key it is stored under instead of the
+	// id itself; the key is split into a path at Delim.
+	Renames map[string]string
+	// Delim splits rename keys into paths. It must not be empty.
+	Delim string
+	// Timeout bounds each Fetch; 0 means no bound beyond the client's own.
+	Timeout time.Duration
+	// Errs are option errors; NewSecretSet reports them, joined.
+	Errs []error
+}
+
+// DefaultConfig returns a Config with no renames, the delimiter "." and
+// DefaultTimeout.
+func DefaultConfig() Config {
+	return Config{Renames: map[string]string{}, Delim: ".", Timeout: DefaultTimeout}
+}
+
+// Rename records that secret id is stored under key. Renaming the same id
+// twice is an option error.
+func (c *Config) Rename(id, key string) {
+	if _, dup := c.Renames[id]; dup {
+		c.Errs = append(c.Errs, fmt.Errorf("Rename(%q, ...) given twice", id))
+		return
+	}
+	if c.Renames == nil {
+		c.Renames = map[string]string{}
+	}
+	c.Renames[id] = key
+}
+
+// SecretSet is the secrets an adapter reads and the key path each one lands
+// under. It is immutable after construction and safe for concurrent use.
+type SecretSet struct {
 	client  *sdk.Client
 	src     source.Source
 	ids     []string            // sorted, without duplicates
@@ -28,28 +60,34 @@ type secretSet struct {
 	timeout time.Duration       // 0: no limit beyond the client's own
 }
 
-// newSecretSet checks the ids and renames and returns the set.
-func newSecretSet(client *sdk.Client, ids []string, renames map[string]string, delim string, timeout time.Duration) (*secretSet, error) {
+// NewSecretSet checks c, the ids and the renames and returns the set of the
+// secrets with the given ids (duplicates are read once), read through
+// client. It makes no request. Errors are not prefixed with the adapter's
+// name; the caller adds it.
+func NewSecretSet(client *sdk.Client, ids []string, c Config) (*SecretSet, error) {
+	if err := errors.Join(c.Errs...); err != nil {
+		return nil, err
+	}
 	if client == nil {
 		return nil, errors.New("a SikkerKey client is required (got nil)")
 	}
 	if len(ids) == 0 {
 		return nil, errors.New("no secret ids to read")
 	}
-	if delim == "" {
+	if c.Delim == "" {
 		return nil, errors.New("the key delimiter must not be empty")
 	}
-	if timeout < 0 {
-		return nil, fmt.Errorf("the timeout must not be negative (got %v)", timeout)
+	if c.Timeout < 0 {
+		return nil, fmt.Errorf("the timeout must not be negative (got %v)", c.Timeout)
 	}
-	s := &secretSet{
+	s := &SecretSet{
 		client:  client,
 		src:     source.SikkerKey(client),
 		paths:   make(map[string][]string, len(ids)),
-		timeout: timeout,
+		timeout: c.Timeout,
 	}
 	for _, id := range ids {
-		if !validSecretID(id) {
+		if !wire.ValidSecretID(id) {
 			return nil, fmt.Errorf("invalid secret id %q: ids are made of A-Z, a-z, 0-9, '_' and '-'", id)
 		}
 		if _, dup := s.paths[id]; dup {
@@ -59,13 +97,13 @@ func newSecretSet(client *sdk.Client, ids []string, renames map[string]string, d
 		s.paths[id] = []string{id}
 	}
 	slices.Sort(s.ids)
-	for id, key := range renames {
+	for id, key := range c.Renames {
 		if _, ok := s.paths[id]; !ok {
 			return nil, fmt.Errorf("Rename(%q, %q): %q is not one of the secret ids to read", id, key, id)
 		}
-		path := strings.Split(key, delim)
+		path := strings.Split(key, c.Delim)
 		if slices.Contains(path, "") {
-			return nil, fmt.Errorf("Rename(%q, %q): the key must be non-empty and have no empty part between %q delimiters", id, key, delim)
+			return nil, fmt.Errorf("Rename(%q, %q): the key must be non-empty and have no empty part between %q delimiters", id, key, c.Delim)
 		}
 		s.paths[id] = path
 	}
@@ -76,7 +114,7 @@ func newSecretSet(client *sdk.Client, ids []string, renames map[string]string, d
 			pa, pb := s.paths[a], s.paths[b]
 			n := min(len(pa), len(pb))
 			if slices.Equal(pa[:n], pb[:n]) {
-				return nil, fmt.Errorf("secrets %s and %s would both be stored under the key %q", a, b, strings.Join(pa[:n], delim))
+				return nil, fmt.Errorf("secrets %s and %s would both be stored under the key %q", a, b, strings.Join(pa[:n], c.Delim))
 			}
 		}
 	}
@@ -84,18 +122,19 @@ func newSecretSet(client *sdk.Client, ids []string, renames map[string]string, d
 }
 
 // withTimeout bounds ctx by the set's timeout, if any.
-func (s *secretSet) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s *SecretSet) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.timeout > 0 {
 		return context.WithTimeout(ctx, s.timeout)
 	}
 	return context.WithCancel(ctx)
 }
 
-// fetch reads every secret in one batch lookup and returns them as a fresh
-// nested map: a structured secret becomes a map of its fields, any other
-// secret a string. Every requested secret must be there. Errors name secret
-// ids, never values.
-func (s *secretSet) fetch(ctx context.Context) (map[string]any, error) {
+// Fetch reads every secret in one batch lookup (one export request for
+// three or more secrets, parallel reads for one or two) and returns them as
+// a fresh nested map: a structured secret becomes a map of its fields, any
+// other secret a string. Every requested secret must be there. Errors name
+// secret ids, never values.
+func (s *SecretSet) Fetch(ctx context.Context) (map[string]any, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
 	reqs := make([]source.Request, len(s.ids))
@@ -158,7 +197,7 @@ func valueOf(v source.Value) any {
 	fields := v.Fields
 	if fields == nil {
 		var err error
-		if fields, err = parseFields(v.Raw); err != nil {
+		if fields, err = wire.ParseFields(v.Raw); err != nil {
 			return v.Raw
 		}
 	}
@@ -170,7 +209,7 @@ func valueOf(v source.Value) any {
 }
 
 // setPath stores value in m under path, creating the intermediate maps.
-// newSecretSet guarantees that paths never conflict.
+// NewSecretSet guarantees that paths never conflict.
 func setPath(m map[string]any, path []string, value any) {
 	for _, key := range path[:len(path)-1] {
 		next, ok := m[key].(map[string]any)
@@ -181,60 +220,4 @@ func setPath(m map[string]any, path []string, value any) {
 		m = next
 	}
 	m[path[len(path)-1]] = value
-}
-
-// errNotObject: the value is not a JSON object, so not a structured secret.
-var errNotObject = errors.New("not a JSON object")
-
-// parseFields converts a structured secret's JSON object into its fields as
-// the SikkerKey protocol does: a string stays as it is, a number or boolean
-// becomes its JSON text, null becomes "", a nested object or array its
-// compact JSON text. Anything but a JSON object is errNotObject.
-func parseFields(value string) (map[string]string, error) {
-	data := bytes.TrimLeft([]byte(value), " \t\r\n")
-	if len(data) == 0 || data[0] != '{' {
-		return nil, errNotObject
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, errNotObject
-	}
-	fields := make(map[string]string, len(raw))
-	for k, v := range raw {
-		switch v[0] {
-		case '"':
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, errNotObject
-			}
-			fields[k] = s
-		case 'n':
-			fields[k] = ""
-		case '{', '[':
-			var b bytes.Buffer
-			if err := json.Compact(&b, v); err != nil {
-				return nil, errNotObject
-			}
-			fields[k] = strings.ToValidUTF8(b.String(), "\uFFFD")
-		default: // number, true, false: the JSON text itself
-			fields[k] = string(v)
-		}
-	}
-	return fields, nil
-}
-
-// validSecretID reports whether id is non-empty and made only of A-Z, a-z,
-// 0-9, '_' and '-', as the SikkerKey protocol requires.
-func validSecretID(id string) bool {
-	if id == "" {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
