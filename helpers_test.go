@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -83,15 +82,6 @@ func newServer(tb testing.TB, opts ...sikkerkeytest.Option) *sikkerkeytest.Serve
 
 // countRequests counts the server's requests by kind.
 func countRequests(srv *sikkerkeytest.Server) (gets, exports, polls int) {
-	for _, r := range srv.Requests() {
-		switch {
-		case strings.HasPrefix(r.Path, "/v1/secret/"):
-			gets++
-		case r.Path == "/v1/secrets/export":
-			exports++
-		case r.Path == "/v1/secrets/poll":
-			polls++
-		}
-	}
-	return
+	c := srv.RequestCounts()
+	return c.Reads, c.Exports, c.Polls
 }

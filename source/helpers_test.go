@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/sikkerkey-go/sikkerkey/sdk"
@@ -34,15 +33,6 @@ func coldClient(tb testing.TB, srv *sikkerkeytest.Server, m *sikkerkeytest.Machi
 
 // countRequests counts the server's requests by kind.
 func countRequests(srv *sikkerkeytest.Server) (gets, exports, polls int) {
-	for _, r := range srv.Requests() {
-		switch {
-		case strings.HasPrefix(r.Path, "/v1/secret/"):
-			gets++
-		case r.Path == "/v1/secrets/export":
-			exports++
-		case r.Path == "/v1/secrets/poll":
-			polls++
-		}
-	}
-	return
+	c := srv.RequestCounts()
+	return c.Reads, c.Exports, c.Polls
 }

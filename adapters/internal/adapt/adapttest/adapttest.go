@@ -5,7 +5,6 @@ package adapttest
 
 import (
 	"log"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -63,17 +62,8 @@ func (f *Fixture) Machine(t testing.TB, name string) (*sikkerkeytest.Machine, *s
 
 // Count counts the server's requests by kind.
 func (f *Fixture) Count() (gets, exports, polls int) {
-	for _, r := range f.Srv.Requests() {
-		switch {
-		case strings.HasPrefix(r.Path, "/v1/secret/"):
-			gets++
-		case r.Path == "/v1/secrets/export":
-			exports++
-		case r.Path == "/v1/secrets/poll":
-			polls++
-		}
-	}
-	return
+	c := f.Srv.RequestCounts()
+	return c.Reads, c.Exports, c.Polls
 }
 
 // Receive waits up to 5 s for a value on ch.
