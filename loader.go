@@ -178,7 +178,7 @@ func (l *loader) resolve(ctx context.Context, reqs []source.Request, from int, s
 			return fmt.Errorf("sikkerkey: loading %s: %w", l.plan.typeName, err)
 		}
 		vals, err := l.sources[i].Lookup(ctx, reqs)
-		perID, general := splitLookupError(err)
+		perID, general := source.SplitIDErrors(err)
 		var rest []source.Request
 		for _, r := range reqs {
 			if v, ok := vals[r.ID]; ok {
@@ -197,34 +197,6 @@ func (l *loader) resolve(ctx context.Context, reqs []source.Request, from int, s
 		return fmt.Errorf("sikkerkey: loading %s: %w", l.plan.typeName, err)
 	}
 	return nil
-}
-
-// splitLookupError separates the *source.IDError values of a Lookup error
-// (alone or joined) from any other error, which fails the whole batch.
-func splitLookupError(err error) (perID map[string]error, general error) {
-	if err == nil {
-		return nil, nil
-	}
-	perID = map[string]error{}
-	var walk func(error) bool
-	walk = func(e error) bool {
-		if ie, ok := e.(*source.IDError); ok {
-			perID[ie.ID] = ie.Err
-			return true
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			all := true
-			for _, inner := range j.Unwrap() {
-				all = walk(inner) && all
-			}
-			return all
-		}
-		return false
-	}
-	if !walk(err) {
-		general = err
-	}
-	return perID, general
 }
 
 // requests returns the plan's requests for ids.

@@ -61,6 +61,36 @@ func (e *IDError) Error() string { return "secret " + e.ID + ": " + e.Err.Error(
 // Unwrap returns the cause.
 func (e *IDError) Unwrap() error { return e.Err }
 
+// SplitIDErrors takes apart an error returned by Lookup: the causes of the
+// *IDError values it is made of (through errors.Join), by secret id, and
+// rest, which is err itself when it holds anything other than IDErrors and
+// nil otherwise. A nil err gives no ids and a nil rest.
+func SplitIDErrors(err error) (perID map[string]error, rest error) {
+	if err == nil {
+		return nil, nil
+	}
+	perID = map[string]error{}
+	var walk func(error) bool
+	walk = func(e error) bool {
+		if ie, ok := e.(*IDError); ok {
+			perID[ie.ID] = ie.Err
+			return true
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			all := true
+			for _, inner := range j.Unwrap() {
+				all = walk(inner) && all
+			}
+			return all
+		}
+		return false
+	}
+	if !walk(err) {
+		rest = err
+	}
+	return perID, rest
+}
+
 // Change is news from a Watcher or a Poller.
 type Change struct {
 	// Changed lists the ids whose value may have changed; the loader looks

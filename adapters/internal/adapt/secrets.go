@@ -142,13 +142,13 @@ func (s *SecretSet) Fetch(ctx context.Context) (map[string]any, error) {
 		reqs[i] = source.Request{ID: id}
 	}
 	values, err := s.src.Lookup(ctx, reqs)
-	failed, onlyIDs := idErrors(err)
-	if err != nil && !onlyIDs {
+	failed, rest := source.SplitIDErrors(err)
+	if rest != nil {
 		return nil, err
 	}
 	var missing []string
 	for _, id := range s.ids {
-		if _, ok := values[id]; !ok && !failed[id] {
+		if _, ok := values[id]; !ok && failed[id] == nil {
 			missing = append(missing, id)
 		}
 	}
@@ -164,31 +164,6 @@ func (s *SecretSet) Fetch(ctx context.Context) (map[string]any, error) {
 		setPath(out, s.paths[id], valueOf(values[id]))
 	}
 	return out, nil
-}
-
-// idErrors returns the ids of the *source.IDError values err is made of,
-// and whether err is made of nothing else (true for a nil err).
-func idErrors(err error) (ids map[string]bool, only bool) {
-	ids = map[string]bool{}
-	var walk func(error) bool
-	walk = func(err error) bool {
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			all := true
-			for _, e := range joined.Unwrap() {
-				all = walk(e) && all
-			}
-			return all
-		}
-		if ie, ok := err.(*source.IDError); ok {
-			ids[ie.ID] = true
-			return true
-		}
-		return false
-	}
-	if err == nil {
-		return ids, true
-	}
-	return ids, walk(err)
 }
 
 // valueOf turns a secret into its map value: the fields of a structured
