@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sikkerkey-go/sikkerkey/internal/guard"
+	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/source"
 )
 
@@ -81,13 +82,15 @@ type pendingChange struct {
 //     interval plus up to 10%, so a fleet started together does not poll in
 //     lockstep; after a failure polling backs off, and a rate limit's
 //     Retry-After is honoured. Only the secrets reported changed are read
-//     again. A secret that is deleted, or that the machine loses access to,
-//     is an error for a required field (the configuration is kept) and
-//     falls back to the default (or zero) value for an optional one; such a
-//     secret, and one whose re-read failed, is read again at every poll until
-//     it is back, since the server reports each change only once. (An
-//     optional secret that did not exist at the first load is looked for
-//     again only by Refresh.)
+//     again (all of them after a poll whose answer may have been lost: see
+//     sdk.Client.Poll). A secret that is deleted, or that the machine loses
+//     access to, is an error for a required field (the configuration is
+//     kept) and falls back to the default (or zero) value for an optional
+//     one; such a secret, and one whose re-read failed, is read again at
+//     every poll until it is back, since the server reports each change
+//     only once. (An optional secret that did not exist at the first load
+//     is looked for again by Refresh, and by polls once the server reports
+//     it deleted.)
 //   - File and Dir (source.Watcher) reload through fsnotify, once per burst
 //     of events; a deleted file is an error, not an empty configuration.
 //   - Env, Map and other static sources are read again only by Refresh.
@@ -392,6 +395,20 @@ func (w *Watcher[T]) apply(ctx context.Context, i int, c source.Change) error {
 	slices.Sort(gone)
 	if err := w.l.resolve(ctx, w.l.requests(changed), i, snap); err != nil {
 		return err
+	}
+	// A secret a poller reported changed that no source has now was deleted
+	// after the report, or the report of its deletion was lost (a poll
+	// answer lost on the way is reported as a change of every secret: see
+	// sdk.Client.Poll). The server reports neither the deletion again nor
+	// the secret's return, so treat it as a reported deletion: it is read
+	// again at every poll until it is back.
+	if _, polled := w.l.sources[i].(source.Poller); polled {
+		for _, id := range changed {
+			if r := snap[id]; r.src < 0 && r.gone == nil {
+				r.gone = fmt.Errorf("secret %s is no longer in %s: %w", id, w.l.sourceName(i), sdk.ErrNotFound)
+				r.goneSrc = i
+			}
+		}
 	}
 	if err := w.l.resolve(ctx, w.l.requests(gone), i+1, snap); err != nil {
 		return err

@@ -21,10 +21,14 @@ const Redacted = "[REDACTED]"
 //	fmt.Printf("%+v\n", cfg)             // {APIKey:[REDACTED]}
 //	req.Header.Set("X-Api-Key", cfg.APIKey.Reveal())
 //
-// Limits, all outside what a configuration struct needs: fmt reaches only
-// exported fields, so keep secrets in exported Secret fields; %p (which go
-// vet rejects for a non-pointer) bypasses Format; and encoding/json writes
-// map keys of string kind as they are, so do not key maps by a Secret.
+// Limits: fmt reaches only exported fields, so keep secrets in exported
+// Secret fields; %p (which go vet rejects for a non-pointer) bypasses
+// Format; a verb that fmt cannot apply to a pointer inside the value
+// printed (%s or %q of a configuration holding a *struct, which go vet
+// rejects too) makes fmt print what the pointer points to in its error
+// form, %!s(*T=&{...}), where fmt calls no method at all, so a Secret there
+// shows; and encoding/json writes map keys of string kind as they are, so
+// do not key maps by a Secret.
 type Secret string
 
 // Reveal returns the secret value.

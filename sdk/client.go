@@ -16,8 +16,11 @@ import (
 // concurrent use by multiple goroutines; create one per identity and reuse
 // it, since it holds a pool of keep-alive connections.
 type Client struct {
-	id      Identity
-	key     ed25519.PrivateKey
+	id Identity
+	// key is held through a pointer so that printing a Client with fmt
+	// (%v, %+v, %#v) shows an address, never the key: fmt prints the bytes
+	// of a slice held in an unexported field, whatever its type's methods.
+	key     *ed25519.PrivateKey
 	baseURL string
 	http    *http.Client
 	// ownTransport is the transport the client created itself, closed by
@@ -29,6 +32,8 @@ type Client struct {
 	now func() time.Time
 
 	watch watchState
+	// pollDoubts are the ids whose poll answer may have been lost.
+	pollDoubts pollDoubts
 	// cache is the offline fallback cache; nil unless WithCache.
 	cache *secretCache
 
@@ -78,7 +83,7 @@ func newClient(id Identity, key ed25519.PrivateKey, o options) (*Client, error) 
 	}
 	c := &Client{
 		id:      id,
-		key:     key,
+		key:     &key,
 		baseURL: base,
 		opts:    o,
 		log:     o.logger,
@@ -103,15 +108,22 @@ func checkBaseURL(raw string) (string, error) {
 }
 
 // redactURL drops anything that could be a credential from a URL before it
-// is shown in an error.
+// is shown in an error: the user information (up to the last '@', so that
+// a password holding '@', '?' or '#' goes entirely) and the query string
+// and fragment, where tokens are often passed (an API URL may have neither,
+// which is what the error is about).
 func redactURL(raw string) string {
-	if i := strings.Index(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "[REDACTED]@" + raw[i+1:]
-		}
-		return "[REDACTED]@" + raw[i+1:]
+	scheme, rest := "", raw
+	if j := strings.Index(raw, "://"); j >= 0 {
+		scheme, rest = raw[:j+3], raw[j+3:]
 	}
-	return raw
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = "[REDACTED]@" + rest[i+1:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i+1] + "[REDACTED]"
+	}
+	return scheme + rest
 }
 
 // newHTTPClient returns the client used for requests: a copy of the

@@ -21,6 +21,13 @@ import (
 // and network failures with the configured backoff, honouring Retry-After
 // up to a cap, and stops waiting as soon as ctx is done.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	return c.doObserved(ctx, method, path, body, out, nil)
+}
+
+// doObserved is do, calling failed (when not nil) with the error of every
+// failed attempt, including those retried with success: Poll needs to know
+// whether an answer may have been lost on the way.
+func (c *Client) doObserved(ctx context.Context, method, path string, body []byte, out any, failed func(error)) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -28,6 +35,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		err := c.attempt(ctx, method, path, body, out)
 		if err == nil {
 			return nil
+		}
+		if failed != nil {
+			failed(err)
 		}
 		if ctx.Err() != nil {
 			return errors.Join(err, ctx.Err())
@@ -114,7 +124,7 @@ func (c *Client) sign(req *http.Request, body []byte, timestamp int64, nonce str
 	req.Header.Set(wire.HeaderMachineID, c.id.MachineID)
 	req.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(timestamp, 10))
 	req.Header.Set(wire.HeaderNonce, nonce)
-	req.Header.Set(wire.HeaderSignature, wire.Sign(c.key, req.Method, path, timestamp, nonce, body))
+	req.Header.Set(wire.HeaderSignature, wire.Sign(*c.key, req.Method, path, timestamp, nonce, body))
 }
 
 // exchange sends req and turns the answer into nil (200, decoded into out)

@@ -212,7 +212,11 @@ func TestContextEndsRetryWait(t *testing.T) {
 	t.Parallel()
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
 	_ = pub
-	srv := httptest.NewServer(jsonAnswer(503, `{"error":"sealed"}`))
+	answered := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jsonAnswer(503, `{"error":"sealed"}`)(w, r)
+		answered <- struct{}{}
+	}))
 	defer srv.Close()
 	c, _ := sdk.NewFromKey(sdk.Identity{MachineID: "m", APIURL: srv.URL}, key, sdk.WithRetryBackoff(time.Hour))
 	defer c.Close()
@@ -222,7 +226,8 @@ func TestContextEndsRetryWait(t *testing.T) {
 		_, err := c.GetSecret(ctx, "sk_a")
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the first attempt fail and the wait begin
+	<-answered                        // the first attempt failed...
+	time.Sleep(20 * time.Millisecond) // ...and the hour-long wait began
 	cancel()
 	select {
 	case err := <-done:
@@ -252,7 +257,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 		_, _ = io.WriteString(w, `{"value":"second"}`)
 	}))
 	defer srv.Close()
-	c, _ := sdk.NewFromKey(sdk.Identity{MachineID: "m", APIURL: srv.URL}, key, sdk.WithTimeout(100*time.Millisecond), sdk.WithRetryBackoff(time.Millisecond))
+	c, _ := sdk.NewFromKey(sdk.Identity{MachineID: "m", APIURL: srv.URL}, key, sdk.WithTimeout(time.Second), sdk.WithRetryBackoff(time.Millisecond))
 	defer c.Close()
 	v, err := c.GetSecret(context.Background(), "sk_a")
 	if err != nil || v != "second" {

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -51,7 +52,9 @@ func (w *watchState) init(interval time.Duration) {
 // or WatchAccessDenied the id is no longer watched. Callbacks run one at a
 // time on the poll goroutine; a panic in one is recovered and logged. A
 // callback may call Watch, Unwatch and Close. The first poll happens one
-// interval after the poller starts.
+// interval after the poller starts. A change is never lost but may be
+// reported twice: after a poll whose answer may have been lost, every
+// watched secret is read again and reported changed (see Poll).
 func (c *Client) Watch(id string, fn func(WatchEvent)) error {
 	if err := checkID(id); err != nil {
 		return err
@@ -175,10 +178,20 @@ func (c *Client) pollOnce(ctx context.Context) {
 		switch status {
 		case WatchChanged:
 			value, err := c.GetSecret(ctx, id)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
+			switch {
+			case err == nil:
+			case ctx.Err() != nil:
+				return
+			case errors.Is(err, ErrNotFound), errors.Is(err, ErrAccessDenied):
+				// Deleted or revoked after the change, or the poll that said
+				// so was lost (see Poll): the watch ends as it would have.
+				status := WatchDeleted
+				if errors.Is(err, ErrAccessDenied) {
+					status = WatchAccessDenied
 				}
+				c.deliver(WatchEvent{SecretID: id, Status: status}, true)
+				continue
+			default:
 				c.deliver(WatchEvent{SecretID: id, Status: WatchError, Err: fmt.Errorf("reading changed secret %s: %w", id, err)}, false)
 				continue
 			}

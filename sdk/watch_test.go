@@ -329,3 +329,31 @@ func TestWatchDeletionClearsCache(t *testing.T) {
 		t.Fatalf("sealed read of a deleted secret: %v", err)
 	}
 }
+
+// A change whose re-read finds the secret gone (deleted after the poll, or
+// the poll that said so was lost) ends the watch like a deletion.
+func TestWatchChangedThenGone(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]sdk.WatchStatus{404: sdk.WatchDeleted, 403: sdk.WatchAccessDenied} {
+		rs, c := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/secrets/poll" {
+				jsonAnswer(200, `{"changes":{"sk_a":{"status":"changed"}}}`)(w, r)
+				return
+			}
+			jsonAnswer(status, `{"error":"gone"}`)(w, r)
+		}, sdk.WithMinPollInterval(5*time.Millisecond), sdk.WithPollInterval(5*time.Millisecond))
+		ev := newEvents()
+		_ = c.Watch("sk_a", ev.add)
+		if e := ev.wait(t, 1)[0]; e.Status != want {
+			t.Fatalf("%d: event %+v, want %s", status, e, want)
+		}
+		// The watch ended: the poller stops.
+		time.Sleep(50 * time.Millisecond)
+		n := rs.requests()
+		time.Sleep(50 * time.Millisecond)
+		if rs.requests() != n {
+			t.Fatalf("%d: polling went on after the watch ended", status)
+		}
+		c.Close()
+	}
+}

@@ -2,6 +2,8 @@ package source
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"maps"
 )
 
@@ -28,3 +30,8 @@ func (m mapSource) Lookup(_ context.Context, reqs []Request) (map[string]Value, 
 
 // String names the source in error messages.
 func (mapSource) String() string { return "map" }
+
+// Format prints the source as its name whatever the verb: the map holds
+// secret values, which %#v (which does not use String) or a verb such as
+// %d would otherwise print.
+func (m mapSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
