@@ -2,9 +2,6 @@ package sikkerkey
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"net/http"
 	"reflect"
 	"slices"
 	"sync"
@@ -56,20 +53,14 @@ func newClient(tb testing.TB, srv *sikkerkeytest.Server, m *sikkerkeytest.Machin
 
 func coldClient(tb testing.TB, srv *sikkerkeytest.Server, m *sikkerkeytest.Machine, opts ...sdk.Option) (*sdk.Client, func()) {
 	tb.Helper()
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	if cert := srv.Certificate(); cert != nil {
-		pool := x509.NewCertPool()
-		pool.AddCert(cert)
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
-	}
-	opts = append([]sdk.Option{sdk.WithHTTPClient(&http.Client{Transport: tr}), sdk.WithRetryBackoff()}, opts...)
-	c, err := sdk.NewFromKey(sdk.Identity{MachineID: m.ID(), APIURL: srv.URL()}, m.PrivateKey(), opts...)
+	hc := srv.NewHTTPClient()
+	c, err := m.Client(append([]sdk.Option{sdk.WithHTTPClient(hc), sdk.WithRetryBackoff()}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c, func() {
 		_ = c.Close()
-		tr.CloseIdleConnections()
+		hc.CloseIdleConnections()
 	}
 }
 
