@@ -78,17 +78,13 @@ func (f *fileSource) Lookup(_ context.Context, reqs []Request) (map[string]Value
 	if err != nil {
 		return nil, f.readError(err)
 	}
-	doc, err := parseJSONFile(data)
+	all, err := ParseJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("source file %s: %w", f.path, err)
 	}
 	out := make(map[string]Value, len(reqs))
 	for _, r := range reqs {
-		raw, ok := doc[r.ID]
-		if !ok {
-			continue
-		}
-		if v, ok := jsonValue(raw); ok {
+		if v, ok := all[r.ID]; ok {
 			out[r.ID] = v
 		}
 	}
@@ -120,9 +116,14 @@ func (f *fileSource) Watch(ctx context.Context, ids []string, notify func(Change
 	return watchDir(ctx, filepath.Dir(f.path), f.cfg.debounce, check, notify)
 }
 
-// parseJSONFile parses a JSON object of secret ids. Its errors never quote
-// the content.
-func parseJSONFile(data []byte) (map[string]json.RawMessage, error) {
+// ParseJSON parses the format File reads: a JSON object mapping secret ids
+// to a string (the value), an object (a structured secret: its members
+// become fields as the SikkerKey protocol converts them), any other JSON
+// value (taken as its compact JSON text), or null (no such secret, left
+// out of the result). Ids are not checked. Errors never quote the content.
+// The development server (cmd/sikkerkey-devserver) reads its secrets file
+// with it, so the two always agree.
+func ParseJSON(data []byte) (map[string]Value, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(data, &doc); err != nil {
 		var syntax *json.SyntaxError
@@ -134,7 +135,13 @@ func parseJSONFile(data []byte) (map[string]json.RawMessage, error) {
 	if doc == nil {
 		return nil, errors.New("not a JSON object mapping secret ids to values")
 	}
-	return doc, nil
+	out := make(map[string]Value, len(doc))
+	for id, raw := range doc {
+		if v, ok := jsonValue(raw); ok {
+			out[id] = v
+		}
+	}
+	return out, nil
 }
 
 // jsonValue turns one member of a JSON file into a Value; null is absent.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"github.com/sikkerkey-go/sikkerkey/internal/wire"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
+	"github.com/sikkerkey-go/sikkerkey/source"
 )
 
 const (
@@ -319,16 +321,11 @@ func otherVaults(home, vault string) []string {
 }
 
 // exampleID is a secret id to show in the startup lines.
-func exampleID(secrets map[string]entry) string {
+func exampleID(secrets map[string]source.Value) string {
 	if len(secrets) == 0 {
 		return "sk_api_key"
 	}
-	ids := make([]string, 0, len(secrets))
-	for id := range secrets {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids[0]
+	return slices.Sorted(maps.Keys(secrets))[0]
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,73 +12,36 @@ import (
 
 	"github.com/sikkerkey-go/sikkerkey/internal/wire"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
+	"github.com/sikkerkey-go/sikkerkey/source"
 )
 
-// entry is one secret of the secrets file.
-type entry struct {
-	// value is the value of a plain secret.
-	value string
-	// fields holds the fields of a structured secret; nil for a plain one.
-	fields map[string]string
-}
-
-func (e entry) equal(o entry) bool {
-	if (e.fields == nil) != (o.fields == nil) {
+// sameValue reports whether two secrets of the file are the same: the same
+// fields for structured secrets (whatever their order in the file), the
+// same value otherwise.
+func sameValue(a, b source.Value) bool {
+	if (a.Fields == nil) != (b.Fields == nil) {
 		return false
 	}
-	if e.fields != nil {
-		return maps.Equal(e.fields, o.fields)
+	if a.Fields != nil {
+		return maps.Equal(a.Fields, b.Fields)
 	}
-	return e.value == o.value
+	return a.Raw == b.Raw
 }
 
-// parseSecrets parses the secrets file, in source.File's format: a JSON
-// object mapping secret ids to a string (the value), an object (a
-// structured secret, whose members become fields as the protocol converts
-// them), another JSON value (served as its compact JSON text) or null (no
-// such secret). Errors never quote the content, only secret ids.
-func parseSecrets(data []byte) (map[string]entry, error) {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(data, &doc); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			return nil, fmt.Errorf("not valid JSON (syntax error at byte %d)", syntax.Offset)
-		}
-		return nil, errors.New("not a JSON object mapping secret ids to values")
+// parseSecrets parses the secrets file with source.ParseJSON, the parser
+// of source.File, and checks that every id is a valid secret id. Errors
+// never quote the content, only secret ids.
+func parseSecrets(data []byte) (map[string]source.Value, error) {
+	secrets, err := source.ParseJSON(data)
+	if err != nil {
+		return nil, err
 	}
-	if doc == nil {
-		return nil, errors.New("not a JSON object mapping secret ids to values")
-	}
-	out := make(map[string]entry, len(doc))
-	for _, id := range slices.Sorted(maps.Keys(doc)) {
+	for _, id := range slices.Sorted(maps.Keys(secrets)) {
 		if !wire.ValidSecretID(id) {
 			return nil, fmt.Errorf("invalid secret id %q: use only A-Z, a-z, 0-9, '_' and '-'", id)
 		}
-		raw := bytes.TrimSpace(doc[id])
-		switch raw[0] { // json.Unmarshal never leaves a member empty
-		case 'n':
-			continue
-		case '"':
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, fmt.Errorf("secret %s: not a valid JSON string", id)
-			}
-			out[id] = entry{value: s}
-		case '{':
-			fields, err := wire.ParseFields(string(raw))
-			if err != nil {
-				return nil, fmt.Errorf("secret %s: not a valid JSON object", id)
-			}
-			out[id] = entry{fields: fields}
-		default:
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, raw); err != nil {
-				return nil, fmt.Errorf("secret %s: not valid JSON", id)
-			}
-			out[id] = entry{value: compact.String()}
-		}
 	}
-	return out, nil
+	return secrets, nil
 }
 
 // store keeps the server's secrets in step with the secrets file. Its
@@ -90,18 +51,18 @@ type store struct {
 	project string
 	logger  *slog.Logger
 
-	current map[string]entry
+	current map[string]source.Value
 	applied [sha256.Size]byte // digest of the file content last applied
 	failed  [sha256.Size]byte // digest of the content last rejected
 	missing bool              // the file was missing at the last reload
 }
 
 func newStore(srv *sikkerkeytest.Server, project string, logger *slog.Logger) *store {
-	return &store{srv: srv, project: project, logger: logger, current: map[string]entry{}}
+	return &store{srv: srv, project: project, logger: logger, current: map[string]source.Value{}}
 }
 
 // load sets the first secrets, read from data before the watch starts.
-func (s *store) load(data []byte, secrets map[string]entry) {
+func (s *store) load(data []byte, secrets map[string]source.Value) {
 	s.applied = sha256.Sum256(data)
 	s.apply(secrets)
 }
@@ -154,14 +115,14 @@ func (s *store) reload(path string) {
 // apply makes the server hold exactly secrets: new ids are created, changed
 // ones replaced (a rotation: a new version, which polls report as
 // "changed"), missing ones deleted. It returns the ids of each, sorted.
-func (s *store) apply(secrets map[string]entry) (added, rotated, deleted []string) {
+func (s *store) apply(secrets map[string]source.Value) (added, rotated, deleted []string) {
 	for _, id := range slices.Sorted(maps.Keys(secrets)) {
 		e := secrets[id]
 		old, ok := s.current[id]
 		switch {
 		case !ok:
 			added = append(added, id)
-		case !old.equal(e):
+		case !sameValue(old, e):
 			rotated = append(rotated, id)
 		default:
 			continue
@@ -169,10 +130,10 @@ func (s *store) apply(secrets map[string]entry) (added, rotated, deleted []strin
 		// PutSecret and PutFields replace an existing secret with a new
 		// version, which is a rotation for clients; unlike Rotate they also
 		// turn a structured secret into a plain one and back.
-		if e.fields != nil {
-			s.srv.PutFields(id, id, s.project, e.fields)
+		if e.Fields != nil {
+			s.srv.PutFields(id, id, s.project, e.Fields)
 		} else {
-			s.srv.PutSecret(id, id, s.project, e.value)
+			s.srv.PutSecret(id, id, s.project, e.Raw)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.current)) {
