@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -280,7 +279,7 @@ func (sc *secretCache) load(ctx context.Context, log *slog.Logger, secretID stri
 	if !wire.ValidSecretID(secretID) {
 		return cacheEntry{}, false
 	}
-	data, err := readCacheFile(sc.path(secretID))
+	data, err := readFileAtMost(sc.path(secretID), maxCacheFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cacheEntry{}, false
 	}
@@ -310,22 +309,6 @@ func (sc *secretCache) remove(secretID string) error {
 		return err
 	}
 	return nil
-}
-
-func readCacheFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCacheFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxCacheFileBytes {
-		return nil, fmt.Errorf("file is larger than %d bytes", maxCacheFileBytes)
-	}
-	return data, nil
 }
 
 // writeFileAtomic replaces dir/name with data through a temporary file in

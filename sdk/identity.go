@@ -111,7 +111,7 @@ func ListVaults() ([]string, error) {
 // directory (empty means private.pem there). A key file readable by group or
 // others is reported to logger as a warning; logger may be nil.
 func LoadIdentity(path string, logger *slog.Logger) (Identity, ed25519.PrivateKey, error) {
-	data, err := readSmallFile(path)
+	data, err := readFileAtMost(path, maxIdentityFileBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Identity{}, nil, configError("identity file not found: %s. Run the bootstrap command first", path)
@@ -152,7 +152,7 @@ func LoadIdentity(path string, logger *slog.Logger) (Identity, ed25519.PrivateKe
 // PEM file, as `openssl genpkey -algorithm Ed25519` writes it. A file
 // readable by group or others is reported to logger (may be nil).
 func LoadPrivateKey(path string, logger *slog.Logger) (ed25519.PrivateKey, error) {
-	data, err := readSmallFile(path)
+	data, err := readFileAtMost(path, maxIdentityFileBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, configError("private key not found: %s. Run the bootstrap command first", path)
@@ -189,18 +189,21 @@ func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-func readSmallFile(path string) ([]byte, error) {
+// readFileAtMost reads a file of at most limit bytes; a larger one is an
+// error (identity, key and cache files are small, so this bounds memory
+// whatever is put in their place).
+func readFileAtMost(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxIdentityFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxIdentityFileBytes {
-		return nil, errors.New("file is larger than 1 MiB")
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("file is larger than %d bytes", limit)
 	}
 	return data, nil
 }
