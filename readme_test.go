@@ -34,15 +34,8 @@ var cfg Config
 // TestREADMECodeCompiles type-checks every Go block of README.md except the
 // adapters' (their modules check those).
 func TestREADMECodeCompiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("type-checks from source, which takes seconds")
-	}
 	t.Parallel()
-	blocks := readmecheck.Blocks(t, "README.md", func(b string) bool {
+	readmecheck.Run(t, "README.md", func(b string) bool {
 		return !strings.Contains(b, "sikkerkeykoanf.") && !strings.Contains(b, "sikkerkeyviper.")
-	})
-	if len(blocks) < 6 {
-		t.Fatalf("found only %d Go blocks in README.md", len(blocks))
-	}
-	readmecheck.Check(t, readmePrelude, blocks)
+	}, 6, readmePrelude)
 }

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
+	"github.com/sikkerkey-go/sikkerkey/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
@@ -15,12 +14,7 @@ func TestMain(m *testing.M) {
 
 func TestQuickstart(t *testing.T) {
 	t.Setenv("SIKKERKEY_HOME", "") // run sets it; restored after the test
-	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	got := out.String()
-	for _, want := range []string{
+	got := exampletest.Output(t, run, []string{
 		"APIKey:[REDACTED]",
 		"Password:[REDACTED]",
 		"Port:5432",
@@ -29,18 +23,9 @@ func TestQuickstart(t *testing.T) {
 		"DB.Password: (rotated)",
 		"DB.Port (secret sk_db_prod, field port",
 		"DB.Port is still 6432",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
-	}
+	}, []string{apiKey, dbPassword, newPassword, badPort})
 	// The OnChange for the bad rotation must not have fired.
 	if n := strings.Count(got, "OnChange:"); n != 1 {
 		t.Errorf("OnChange printed %d times, want 1:\n%s", n, got)
-	}
-	for _, secret := range []string{apiKey, dbPassword, newPassword, badPort} {
-		if strings.Contains(got, secret) {
-			t.Errorf("output contains the value %q:\n%s", secret, got)
-		}
 	}
 }

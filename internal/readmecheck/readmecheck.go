@@ -18,6 +18,22 @@ import (
 
 var goBlock = regexp.MustCompile("(?s)```go\n(.*?)```")
 
+// Run type-checks the Go blocks of the markdown file at path that keep
+// selects, after prelude (see Check), failing when fewer than minBlocks are
+// found. It is skipped under -short: type-checking from source takes
+// seconds.
+func Run(t *testing.T, path string, keep func(block string) bool, minBlocks int, prelude string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("type-checks from source, which takes seconds")
+	}
+	blocks := Blocks(t, path, keep)
+	if len(blocks) < minBlocks {
+		t.Fatalf("found %d Go blocks in %s, want at least %d", len(blocks), path, minBlocks)
+	}
+	Check(t, prelude, blocks)
+}
+
 // Blocks returns the Go code blocks of the markdown file at path for which
 // keep returns true.
 func Blocks(t testing.TB, path string, keep func(block string) bool) []string {
