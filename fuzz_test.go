@@ -1,6 +1,7 @@
 package sikkerkey
 
 import (
+	"fmt"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -55,4 +56,11 @@ func FuzzConvertNoLeak(f *testing.F) {
 			}
 		}
 	})
+}
+
+// echoUnmarshaler fails the way careless decoders do: quoting its input.
+type echoUnmarshaler string
+
+func (e *echoUnmarshaler) UnmarshalMapstructure(in any) error {
+	return fmt.Errorf("cannot use %v", in)
 }

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -426,6 +427,7 @@ type leakDecodeAll struct {
 	Addr    netip.Addr               `sikkerkey:"sk_addr"`
 	PAddr   *netip.Addr              `sikkerkey:"sk_addr2"`
 	Prefix  netip.Prefix             `sikkerkey:"sk_prefix"`
+	IP      net.IP                   `sikkerkey:"sk_ip"` // its UnmarshalText quotes the input
 	Echo    leakEchoText             `sikkerkey:"sk_echo"`
 	EchoMS  leakEchoMS               `sikkerkey:"sk_echo"`
 	Hooked  leakHooked               `sikkerkey:"sk_obj,field=hooked"`
@@ -754,6 +756,7 @@ func leakRows() []leakRow {
 				"sk_addr":    c(),
 				"sk_addr2":   "10.0.0." + c(),
 				"sk_prefix":  c() + "/24",
+				"sk_ip":      c(),
 				"sk_echo":    c(),
 				"sk_ints":    "1, " + c() + ", 3",
 				"sk_durs":    "1s," + c(),
@@ -772,7 +775,7 @@ func leakRows() []leakRow {
 				}
 				var cfg leakDecodeAll
 				err := sikkerkey.Load(context.Background(), &cfg, opts...)
-				mustLoadError(t, p, fmt.Sprintf("Load (hook %v)", withHook), err, 29, sikkerkey.ErrDecode)
+				mustLoadError(t, p, fmt.Sprintf("Load (hook %v)", withHook), err, 30, sikkerkey.ErrDecode)
 				p.config(cfg)
 			}
 		}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sikkerkey-go/sikkerkey/sdk"
@@ -154,4 +155,30 @@ func TestSikkerKeyWithEnvOverride(t *testing.T) {
 	if gets, exports, _ := countRequests(srv); cfg.Host != "localhost" || gets+exports != 0 {
 		t.Errorf("host %q, %d requests", cfg.Host, gets+exports)
 	}
+}
+
+// checkNoLeak fails if any error of the tree mentions secret.
+func checkNoLeak(t *testing.T, err error, secret string) {
+	t.Helper()
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		for _, text := range []string{e.Error(), fmt.Sprintf("%v", e), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e), fmt.Sprintf("%q", e)} {
+			if strings.Contains(text, secret) {
+				t.Errorf("error text contains %q: %s", secret, text)
+				return
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				walk(inner)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
 }
