@@ -1,7 +1,6 @@
 package sikkerkey_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sikkerkey-go/sikkerkey"
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 	"github.com/sikkerkey-go/sikkerkey/source"
@@ -21,24 +21,6 @@ type cachedConfig struct {
 	DBHost string           `sikkerkey:"sk_db,field=host"`
 	DBPass sikkerkey.Secret `sikkerkey:"sk_db,field=password"`
 	Region string           `sikkerkey:"sk_region"`
-}
-
-// lockedBuffer is a log sink safe for the client's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // cacheRig is a test server with one machine whose identity is on disk, so
@@ -60,7 +42,7 @@ func cacheRig(t *testing.T) (*sikkerkeytest.Server, string) {
 func TestLoadFromOfflineCache(t *testing.T) {
 	t.Parallel()
 	srv, identity := cacheRig(t)
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	var mu sync.Mutex
 	var fallbacks []string
 	opts := []sikkerkey.Option{

@@ -47,6 +47,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/sikkerkey-go/sikkerkey"
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 	"github.com/sikkerkey-go/sikkerkey/source"
@@ -65,31 +66,13 @@ type leakProbe struct {
 	t      *testing.T
 	logger *slog.Logger // Debug level, JSON and text at once
 
-	jsonLog, textLog probeBuffer
+	jsonLog, textLog logbuf.Buffer
 
 	mu      sync.Mutex
 	needles []string
 	errs    []error
 	values  []any
 	texts   []string
-}
-
-// probeBuffer is a log sink safe for concurrent writers.
-type probeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *probeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *probeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // fanout sends every record to each of its handlers (slog.NewMultiHandler

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 	"github.com/sikkerkey-go/sikkerkey/source"
@@ -550,28 +551,10 @@ func TestWatchConcurrentReaders(t *testing.T) {
 	wg.Wait()
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestWatchLogsWithoutValues(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	w, _, errs := watch[rotCfg](t, 0, WithClient(r.c), WithLogger(logger))
 	r.srv.Rotate("sk_port", "hunter2")

@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 )
 
 // The published .skc vector (protocol §10.3).
@@ -113,20 +115,7 @@ func (s *cacheTestServer) serve(w http.ResponseWriter, r *http.Request) {
 
 // cacheLog collects a client's log records as JSON lines.
 type cacheLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *cacheLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *cacheLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	logbuf.Buffer
 }
 
 func (l *cacheLog) logger() *slog.Logger {

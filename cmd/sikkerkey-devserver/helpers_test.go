@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,29 +12,12 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // eventually calls cond every 20 ms until it returns true, failing the
@@ -60,8 +42,8 @@ type devserver struct {
 	secrets      string
 	url          string
 	identityPath string
-	stdout       *syncBuffer
-	stderr       *syncBuffer
+	stdout       *logbuf.Buffer
+	stderr       *logbuf.Buffer
 	cancel       context.CancelFunc
 	done         chan error
 	stopOnce     sync.Once
@@ -77,7 +59,7 @@ func startRun(t *testing.T, home, secrets string, extra ...string) *devserver {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &devserver{
 		t: t, home: home, secrets: secrets,
-		stdout: &syncBuffer{}, stderr: &syncBuffer{},
+		stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{},
 		cancel: cancel, done: make(chan error, 1),
 	}
 	go func() { d.done <- run(ctx, args, d.stdout, d.stderr) }()

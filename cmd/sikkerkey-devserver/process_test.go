@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sikkerkey-go/sikkerkey"
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 )
 
@@ -21,8 +22,8 @@ type process struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	url    string
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *logbuf.Buffer
+	stderr *logbuf.Buffer
 	exited chan struct{}
 	err    error // from Wait, set before exited is closed
 }
@@ -31,7 +32,7 @@ type process struct {
 // The process is killed at the end of the test if it is still running.
 func startProcess(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{t: t, stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/sdk"
 	"github.com/sikkerkey-go/sikkerkey/source"
 )
@@ -558,7 +559,7 @@ func TestRunStopsWhenContextIsDoneAlready(t *testing.T) {
 	secrets, home := newSecretsFile(t, `{"sk_a": "v"}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr logbuf.Buffer
 	if err := run(ctx, []string{"-addr", "127.0.0.1:0", "-home", home, "-secrets", secrets}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package sikkerkeytest_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sikkerkey-go/sikkerkey/internal/logbuf"
 	"github.com/sikkerkey-go/sikkerkey/internal/wire"
 	"github.com/sikkerkey-go/sikkerkey/sdk/sikkerkeytest"
 )
@@ -138,7 +138,7 @@ func TestRequests(t *testing.T) {
 }
 
 func TestLogger(t *testing.T) {
-	var buf syncBuffer
+	var buf logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	h := newHarness(t, sikkerkeytest.WithLogger(logger))
 	m := h.srv.AddMachine("m")
@@ -159,23 +159,6 @@ func TestLogger(t *testing.T) {
 	if strings.Contains(out, "top-secret-value") {
 		t.Fatalf("log leaks a secret value:\n%s", out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestConcurrentUse(t *testing.T) {
